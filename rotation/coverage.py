@@ -1,0 +1,70 @@
+"""What each team could offer in each period: staffing and manager cover, day by day.
+
+These facts do not depend on the rota, so they are computed once and read by the solver,
+the metrics and the explanations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from .grid import TimeGrid
+
+
+@dataclass(frozen=True)
+class StaffingGap:
+    day: date
+    present: int
+    needed: int
+
+
+@dataclass
+class TeamPeriod:
+    """Team ``team`` if it took intake in period ``period``."""
+
+    team: str
+    period: int
+    workdays: list[date]
+    staffing_gaps: list[StaffingGap] = field(default_factory=list)
+    manager_away: list[date] = field(default_factory=list)  # days an acting manager is needed
+    deputies_present: dict[date, list[str]] = field(default_factory=dict)  # on manager_away days
+    present_counts: dict[date, int] = field(default_factory=dict)
+
+    @property
+    def uncovered(self) -> list[date]:
+        """Days when neither the manager nor any deputy is present."""
+        return [d for d in self.manager_away if not self.deputies_present[d]]
+
+    @property
+    def staffed(self) -> bool:
+        return not self.staffing_gaps
+
+
+@dataclass
+class Coverage:
+    grid: TimeGrid
+    cells: dict[tuple[str, int], TeamPeriod]
+
+    def cell(self, team: str, period: int) -> TeamPeriod:
+        return self.cells[team, period]
+
+
+def build_coverage(grid: TimeGrid) -> Coverage:
+    unit = grid.unit
+    cells: dict[tuple[str, int], TeamPeriod] = {}
+    for p in range(len(grid.periods)):
+        days = grid.period_workdays(p)
+        for team in unit.teams:
+            cell = TeamPeriod(team.id, p, days)
+            for d in days:
+                count = len(grid.counted_present(team.id, d))
+                cell.present_counts[d] = count
+                needed = unit.min_present_on(d)
+                if count < needed:
+                    cell.staffing_gaps.append(StaffingGap(d, count, needed))
+                if not grid.present(team.manager, d):
+                    cell.manager_away.append(d)
+                    cell.deputies_present[d] = [q for q in team.deputies if grid.present(q, d)]
+            cells[team.id, p] = cell
+    return Coverage(grid, cells)

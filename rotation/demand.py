@@ -1,0 +1,132 @@
+"""Demand and caseload curves: how many investigations each intake week brings, and how long
+they stay open.
+
+The team on intake keeps the investigations it opens until they close, so its open caseload
+rises during its intake period and decays afterwards with the duration distribution.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from .grid import TimeGrid
+from .unit import Unit
+
+
+def se_school_multiplier(monday: date) -> float:
+    """The Swedish school-year profile of reports (domain.md, an estimate)."""
+    week = monday.isocalendar().week
+    easter_week = _easter_sunday(monday.year) - timedelta(days=2)  # Good Friday's week
+    if week in (8, 44) or easter_week.isocalendar().week == week:
+        return 0.93
+    if 2 <= week <= 25:
+        return 1.03
+    if 26 <= week <= 32:
+        return 0.87
+    if week == 33:
+        return 0.96
+    if 34 <= week <= 50:
+        return 1.07
+    return 0.86  # weeks 51, 52, 53 and 1
+
+
+def _easter_sunday(year: int) -> date:
+    from dateutil.easter import easter
+
+    return easter(year)
+
+
+def survival(duration_days: dict[int, float], weeks: int) -> np.ndarray:
+    """S[k]: share of investigations still open k weeks after they were opened.
+
+    Durations are spread evenly within each band of the distribution (e.g. 61–90 days).
+    """
+    s = np.zeros(weeks)
+    lower = 0
+    for upper, share in sorted(duration_days.items()):
+        for k in range(weeks):
+            t = 7 * k
+            if t < lower:
+                s[k] += share
+            elif t < upper:
+                s[k] += share * (upper - t) / (upper - lower)
+        lower = upper
+    return s
+
+
+@dataclass
+class Demand:
+    """Expected new investigations per week and the caseload they cause, per team."""
+
+    new_investigations: np.ndarray  # [week]
+    referrals: np.ndarray  # [week]
+    survival: np.ndarray  # [weeks since opened]
+    period_caseload: np.ndarray  # [period, week]: open cases in week from intake in period
+    baseline_caseload: np.ndarray  # [team, week]: cases opened before the horizon still open
+    present_fte: np.ndarray  # [team, week]: FTE of social workers, weighted by presence
+    team_fte: np.ndarray  # [team]: nominal FTE of social workers
+    period_new: np.ndarray  # [period]: expected new investigations
+
+
+def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
+    spec = unit.demand
+    n_weeks = len(grid.weeks)
+    if spec.weekly_referrals is not None:
+        referrals = np.array([spec.weekly_referrals[w] for w in grid.weeks])
+    else:
+        rate = spec.referrals_per_week or 0.0
+        mult = [se_school_multiplier(w) if spec.seasonal == "se-school" else 1.0 for w in grid.weeks]
+        referrals = rate * np.array(mult)
+    new = referrals * spec.investigation_share
+    longest = max(spec.duration_days)
+    s = survival(spec.duration_days, max(n_weeks, math.ceil(longest / 7) + 1))
+
+    pw = unit.rules.period_weeks
+    n_periods = unit.rules.periods
+    period_caseload = np.zeros((n_periods, n_weeks))
+    for p in range(n_periods):
+        for u in range(p * pw, (p + 1) * pw):
+            period_caseload[p, u:] += new[u] * s[: n_weeks - u]
+    period_new = np.array([new[p * pw : (p + 1) * pw].sum() for p in range(n_periods)])
+
+    teams = unit.teams
+    # Before the horizon, assume the teams shared intake evenly at the mean rate: what is still
+    # open in week w is the tail of the survival curve (or the staff's own open_cases, scaled).
+    tail = np.array([s[w + 1 :].sum() for w in range(n_weeks)])
+    mean_rate = new.mean() / len(teams)
+    baseline = np.zeros((len(teams), n_weeks))
+    steady = s[1:].sum()
+    for i, team in enumerate(teams):
+        given = [p.open_cases for p in unit.social_workers(team.id) if p.open_cases is not None]
+        start_open = sum(given) if given else mean_rate * steady
+        baseline[i] = start_open * tail / steady if steady > 0 else 0
+
+    present_fte = np.zeros((len(teams), n_weeks))
+    team_fte = np.zeros(len(teams))
+    for i, team in enumerate(teams):
+        workers = unit.social_workers(team.id)
+        team_fte[i] = sum(p.fte for p in workers)
+        for w in range(n_weeks):
+            days = grid.week_workdays(w)
+            for person in workers:
+                scheduled = [d for d in days if grid.scheduled(person.id, d)]
+                if scheduled:
+                    here = sum(1 for d in scheduled if grid.present(person.id, d))
+                    present_fte[i, w] += person.fte * here / len(scheduled)
+    # A team with (almost) nobody present would divide by zero; count at least a tenth of it.
+    floor = np.maximum(team_fte[:, None] * 0.1, 0.1)
+    present_fte = np.maximum(present_fte, floor)
+    return Demand(
+        new_investigations=new,
+        referrals=referrals,
+        survival=s,
+        period_caseload=period_caseload,
+        baseline_caseload=baseline,
+        present_fte=present_fte,
+        team_fte=np.maximum(team_fte, 0.1),
+        period_new=period_new,
+    )

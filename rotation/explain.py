@@ -1,0 +1,85 @@
+"""Rule groups in the user's words: dates, teams and people, never absence reasons."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from .coverage import Coverage
+
+if TYPE_CHECKING:
+    from .solver.model import RuleGroup
+
+
+def _more(n: int) -> str:
+    return f" (and {n} more day{'s' if n > 1 else ''})" if n else ""
+
+
+def team_reason(group: RuleGroup, coverage: Coverage) -> str:
+    """Why team ``group.team`` cannot (or could not) take intake in ``group.period``."""
+    unit = coverage.grid.unit
+    assert group.team is not None and group.period is not None
+    cell = coverage.cell(group.team, group.period)
+    team = unit.team(group.team)
+    if group.rule == "staffing":
+        gap = cell.staffing_gaps[0]
+        return (
+            f"team {team.id} has {gap.present} social worker{'s' if gap.present != 1 else ''} "
+            f"present on {gap.day}, needs {gap.needed}{_more(len(cell.staffing_gaps) - 1)}"
+        )
+    if group.rule == "manager":
+        deputies = ", ".join(team.deputies)
+        if cell.uncovered:
+            day = cell.uncovered[0]
+            more = _more(len(cell.uncovered) - 1)
+            if not deputies:
+                return (
+                    f"team {team.id}'s manager {team.manager} is away on {day}{more} "
+                    "and the team has no deputies"
+                )
+            return f"team {team.id}'s manager {team.manager} and deputies {deputies} are away on {day}{more}"
+        day = cell.manager_away[0]
+        return (
+            f"team {team.id}'s manager {team.manager} is away on {day} and its deputies "
+            f"({deputies}) are managing other intake teams"
+        )
+    if group.rule == "pin":
+        return f"team {team.id} is pinned to {coverage.grid.periods[group.period].label}"
+    return f"team {team.id}: {group.rule} in period {group.period}"
+
+
+def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool = False) -> list[str]:
+    """One sentence per clash (``conflict``) or per broken rule (a relaxed rota)."""
+    grid = coverage.grid
+    unit = grid.unit
+    rules = unit.rules
+    by_period: dict[int, list[RuleGroup]] = defaultdict(list)
+    lines: list[str] = []
+    for g in groups:
+        if g.period is not None and g.rule in ("staffing", "manager", "teams_on_duty"):
+            by_period[g.period].append(g)
+    for p in sorted(by_period):
+        label = grid.periods[p].label
+        need = [g for g in by_period[p] if g.rule == "teams_on_duty"]
+        reasons = "; ".join(team_reason(g, coverage) for g in by_period[p] if g.rule != "teams_on_duty")
+        if need and conflict:
+            k = rules.teams_on_duty
+            head = "no team can take intake" if k == 1 else f"{k} teams cannot take intake"
+            lines.append(f"{label}: {head}: {reasons}" if reasons else f"{label}: {head}")
+        elif need:
+            lines.append(f"{label}: fewer than {rules.teams_on_duty} team(s) on intake")
+        elif conflict:
+            lines.append(f"{label}: {reasons}")
+        else:
+            lines.append(f"{label}: intake despite the rules: {reasons}")
+    for g in groups:
+        if g.rule == "min_rest":
+            verb = "needs" if conflict else "gets less than the"
+            lines.append(
+                f"team {g.team} {verb} at least {rules.min_rest_weeks} weeks off intake "
+                "between two duty periods"
+            )
+        elif g.rule == "pin":
+            text = team_reason(g, coverage)
+            lines.append(text if conflict else f"{text}, but does not take intake then")
+    return lines

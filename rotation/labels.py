@@ -1,0 +1,62 @@
+"""Labels for outputs people read, in the unit's language (``sv`` or ``en``)."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "period": {"sv": "Period", "en": "Period"},
+    "start": {"sv": "Från", "en": "From"},
+    "end": {"sv": "Till", "en": "To"},
+    "team": {"sv": "Team", "en": "Team"},
+    "week": {"sv": "Vecka", "en": "Week"},
+    "date": {"sv": "Datum", "en": "Date"},
+    "manager": {"sv": "Chef", "en": "Manager"},
+    "acting": {"sv": "Tf. chef", "en": "Acting manager"},
+    "present": {"sv": "Närvarande socialsekreterare", "en": "Social workers present"},
+    "name": {"sv": "Namn", "en": "Name"},
+    "duty_periods": {"sv": "Mottagningsperioder", "en": "Intake periods"},
+    "min_rest_weeks": {"sv": "Minsta vila (veckor)", "en": "Shortest rest (weeks)"},
+    "mean_rest_weeks": {"sv": "Medelvila (veckor)", "en": "Mean rest (weeks)"},
+    "new_investigations": {
+        "sv": "Nya utredningar (förväntat)",
+        "en": "New investigations (expected)",
+    },
+    "new_per_fte": {"sv": "Nya utredningar per heltid", "en": "New investigations per FTE"},
+    "peak_open_per_fte": {
+        "sv": "Högsta öppna utredningar per närvarande heltid",
+        "en": "Peak open investigations per present FTE",
+    },
+    "holiday_intake_days": {
+        "sv": "Mottagningsdagar i helgveckor",
+        "en": "Intake days in holiday weeks",
+    },
+    "acting_manager_days": {"sv": "Dagar med tf. chef", "en": "Acting-manager days"},
+    "sheet_rota": {"sv": "Mottagningsschema", "en": "Rota"},
+    "sheet_teams": {"sv": "Team", "en": "Teams"},
+    "sheet_days": {"sv": "Dagar", "en": "Days"},
+    "sheet_summary": {"sv": "Sammanfattning", "en": "Summary"},
+    "figure": {"sv": "Mått", "en": "Figure"},
+    "plan": {"sv": "Planen", "en": "This plan"},
+    "cycle": {"sv": "Strikt cykel", "en": "Strict cycle"},
+    "rest": {"sv": "Vila under mål (veckor)", "en": "Rest below target (weeks)"},
+    "caseload": {
+        "sv": "Högsta öppna utredningar per närvarande heltid",
+        "en": "Peak open investigations per present FTE",
+    },
+    "intake_fairness": {
+        "sv": "Skillnad nya utredningar per heltid",
+        "en": "Spread of new investigations per FTE",
+    },
+    "holiday_fairness": {
+        "sv": "Skillnad helgmottagningsdagar",
+        "en": "Spread of holiday intake days",
+    },
+    "acting_days": {"sv": "Dagar med tf. chef", "en": "Acting-manager days"},
+    "broken_rules": {"sv": "Brutna regler", "en": "Broken rules"},
+    "status": {"sv": "Lösarstatus", "en": "Solver status"},
+    "yes": {"sv": "ja", "en": "yes"},
+    "no": {"sv": "nej", "en": "no"},
+}
+
+
+def label(key: str, language: str) -> str:
+    return LABELS.get(key, {}).get(language, key)

@@ -1,0 +1,104 @@
+"""Every quality figure of a rota, computed in one place.
+
+The solver optimises linear versions of the same terms over the same coefficient tables
+(:mod:`rotation.demand`, :mod:`rotation.coverage`); the summary, the strict-cycle comparison and
+the reports read the figures from here.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .rota import Rota
+from .solve import Planning
+
+
+@dataclass(frozen=True)
+class TeamMetrics:
+    team: str
+    name: str
+    duty_periods: int
+    min_rest_weeks: float | None  # None: fewer than two duty periods
+    mean_rest_weeks: float | None
+    new_investigations: float
+    new_per_fte: float
+    peak_open_per_fte: float
+    holiday_intake_days: int
+    acting_manager_days: int
+
+
+@dataclass(frozen=True)
+class RotaMetrics:
+    teams: list[TeamMetrics]
+    rest_shortfall_weeks: float
+    caseload_peak: float  # expected open investigations per present FTE
+    intake_spread: float  # new investigations per FTE, max - min across teams
+    holiday_spread: int  # holiday intake days, max - min across teams
+    acting_days: int
+
+    def objective_terms(self) -> dict[str, float]:
+        return {
+            "rest": round(self.rest_shortfall_weeks, 2),
+            "caseload": round(self.caseload_peak, 2),
+            "intake_fairness": round(self.intake_spread, 2),
+            "holiday_fairness": self.holiday_spread,
+            "acting_days": self.acting_days,
+        }
+
+    def as_rows(self) -> list[dict[str, object]]:
+        return [asdict(t) for t in self.teams]
+
+
+def open_caseload(planning: Planning, rota: Rota) -> np.ndarray:
+    """Expected open investigations per team and week: [team, week]."""
+    d = planning.demand
+    teams = [t.id for t in planning.unit.teams]
+    load = d.baseline_caseload.copy()
+    for p, on_intake in enumerate(rota.on_intake):
+        for t in on_intake:
+            load[teams.index(t)] += d.period_caseload[p]
+    return load
+
+
+def rota_metrics(planning: Planning, rota: Rota) -> RotaMetrics:
+    unit, d = planning.unit, planning.demand
+    pw = unit.rules.period_weeks
+    target = unit.rules.target_rest_weeks
+    per_fte = open_caseload(planning, rota) / d.present_fte
+    rows: list[TeamMetrics] = []
+    shortfall = 0.0
+    for i, team in enumerate(unit.teams):
+        periods = rota.periods_of(team.id)
+        rests = [(b - a - 1) * pw for a, b in itertools.pairwise(periods)]
+        shortfall += sum(max(0.0, target - r) for r in rests)
+        new = float(sum(d.period_new[p] for p in periods))
+        acting = sum(1 for row in rota.duty_days if row.team == team.id and row.acting)
+        rows.append(
+            TeamMetrics(
+                team=team.id,
+                name=team.name,
+                duty_periods=len(periods),
+                min_rest_weeks=float(min(rests)) if rests else None,
+                mean_rest_weeks=round(float(np.mean(rests)), 2) if rests else None,
+                new_investigations=round(new, 1),
+                new_per_fte=round(new / d.team_fte[i], 2),
+                peak_open_per_fte=round(float(per_fte[i].max()), 2),
+                holiday_intake_days=sum(planning.grid.holiday_workdays(p) for p in periods),
+                acting_manager_days=acting,
+            )
+        )
+    new_per_fte = [
+        sum(d.period_new[p] for p in rota.periods_of(t.id)) / d.team_fte[i] for i, t in enumerate(unit.teams)
+    ]
+    holiday = [r.holiday_intake_days for r in rows]
+    return RotaMetrics(
+        teams=rows,
+        rest_shortfall_weeks=shortfall,
+        caseload_peak=float(per_fte.max()),
+        intake_spread=float(max(new_per_fte) - min(new_per_fte)),
+        holiday_spread=max(holiday) - min(holiday),
+        acting_days=sum(r.acting_manager_days for r in rows),
+    )

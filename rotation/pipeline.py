@@ -1,0 +1,168 @@
+"""The whole job as functions a notebook can call: read, plan, validate, compare, write."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .labels import label
+from .metrics import RotaMetrics, rota_metrics
+from .outputs import (
+    atomic_folder,
+    duty_rows,
+    rota_rows,
+    write_summary,
+    write_tables,
+    write_workbook,
+)
+from .read import load_unit
+from .rota import Rota, assign_managers, strict_cycle
+from .solve import Planning, PlanResult, Progress, plan, prepare
+from .validate import Violation, validate_folder, validate_rows
+
+
+class InvalidRotaError(RuntimeError):
+    """The validator rejected a rota the solver called valid: a bug, never written out."""
+
+
+@dataclass
+class CycleBaseline:
+    """The strict A-B-C cycle a team leader would make by hand, measured the same way."""
+
+    rota: Rota
+    metrics: RotaMetrics
+    violations: list[Violation]
+
+
+@dataclass
+class PlanReport:
+    planning: Planning
+    result: PlanResult
+    cycle: CycleBaseline
+    metrics: RotaMetrics | None = None
+    violations: list[Violation] = field(default_factory=list)
+    out_dir: Path | None = None
+
+    @property
+    def valid(self) -> bool:
+        return self.result.rota is not None and not self.violations
+
+    def summary(self) -> dict[str, Any]:
+        r = self.result
+        stages = [
+            {
+                "term": s.name,
+                "status": s.status,
+                "value": _num(s.value),
+                "best_bound": _num(s.bound),
+                "gap": _num(s.gap),
+                "seconds": round(s.seconds, 3),
+            }
+            for s in r.stages
+        ]
+        return {
+            "unit": self.planning.unit.name,
+            "status": r.status,
+            "valid": self.valid,
+            "solve_seconds": round(r.seconds, 3),
+            "gap": _num(r.gap),
+            "objective_order": [s.name for s in r.stages],
+            "objective": self.metrics.objective_terms() if self.metrics else None,
+            "best_bound": {s.name: _num(s.bound) for s in r.stages},
+            "stages": stages,
+            "broken_rules": r.broken,
+            "validator": {
+                "valid": not self.violations,
+                "violations": [str(v) for v in self.violations],
+            },
+            "conflicts": r.conflicts,
+            "strict_cycle": {
+                "valid": not self.cycle.violations,
+                "objective": self.cycle.metrics.objective_terms(),
+                "violations": [str(v) for v in self.cycle.violations],
+                "teams": self.cycle.metrics.as_rows(),
+            },
+        }
+
+    def comparison(self) -> list[dict[str, Any]]:
+        """The plan's figures beside the strict cycle's, labelled in the unit's language."""
+        lang = self.planning.unit.language
+        mine = self.metrics.objective_terms() if self.metrics else {}
+        cycle = self.cycle.metrics.objective_terms()
+        rows = [
+            {
+                label("figure", lang): label(term, lang),
+                label("plan", lang): mine.get(term, ""),
+                label("cycle", lang): cycle[term],
+            }
+            for term in cycle
+        ]
+        rows.append(
+            {
+                label("figure", lang): label("broken_rules", lang),
+                label("plan", lang): len(self.violations),
+                label("cycle", lang): len(self.cycle.violations),
+            }
+        )
+        rows.append(
+            {
+                label("figure", lang): label("status", lang),
+                label("plan", lang): self.result.status,
+                label("cycle", lang): "",
+            }
+        )
+        return rows
+
+
+def _num(x: float) -> float | None:
+    return None if x is None or math.isnan(x) else round(x, 4)
+
+
+def baseline(planning: Planning) -> CycleBaseline:
+    rota = assign_managers(planning.coverage, strict_cycle(planning.grid))
+    violations = validate_rows(planning.unit, rota_rows(planning, rota), duty_rows(rota))
+    return CycleBaseline(rota, rota_metrics(planning, rota), violations)
+
+
+def plan_unit(
+    unit_dir: str | Path,
+    out_dir: str | Path | None,
+    time_limit: float = 60.0,
+    relax: bool = False,
+    progress: Progress | None = None,
+    workers: int = 2,
+) -> PlanReport:
+    """Plan a unit folder; write the plan folder when a rota was found (and ``out_dir`` given).
+
+    Raises :class:`rotation.errors.InputError` for mistakes in the folder and
+    :class:`InvalidRotaError` if the validator rejects a rota the solver called valid.
+    """
+    unit = load_unit(unit_dir)
+    planning = prepare(unit)
+    result = plan(planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers)
+    report = PlanReport(planning, result, baseline(planning))
+    if result.rota is None:
+        return report
+    report.metrics = rota_metrics(planning, result.rota)
+    if out_dir is None:
+        report.violations = validate_rows(unit, rota_rows(planning, result.rota), duty_rows(result.rota))
+        _check(report, relax)
+        return report
+    with atomic_folder(Path(out_dir)) as tmp:
+        write_tables(tmp, planning, result.rota, report.metrics)
+        report.violations = validate_folder(unit, tmp)
+        _check(report, relax)
+        write_summary(tmp, report.summary())
+        write_workbook(tmp, planning, result.rota, report.metrics, report.comparison())
+    report.out_dir = Path(out_dir)
+    return report
+
+
+def _check(report: PlanReport, relax: bool) -> None:
+    if report.violations and not relax:
+        raise InvalidRotaError(
+            "the validator rejected the solver's rota (a bug in rotation; nothing was written): "
+            + "; ".join(str(v) for v in report.violations[:5])
+        )

@@ -1,0 +1,197 @@
+"""The independent validator: re-checks every hard rule from the inputs and the written rota.
+
+It shares no code with the solver or the time grid: workdays, presence and staffing are
+recomputed here from the unit's raw lists, so a bug in the model cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import itertools
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import holidays
+
+from .unit import Unit
+
+
+@dataclass(frozen=True)
+class Violation:
+    rule: str  # teams_on_duty, min_rest, staffing, manager, pin, file
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def validate_folder(unit: Unit, out_dir: str | Path) -> list[Violation]:
+    """Check ``rota.csv`` and ``duty_days.csv`` in ``out_dir`` against the unit."""
+    out = Path(out_dir)
+    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"))
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def validate_rows(
+    unit: Unit, rota_rows: list[dict[str, str]], duty_rows: list[dict[str, str]]
+) -> list[Violation]:
+    v: list[Violation] = []
+    r = unit.rules
+    team_ids = [t.id for t in unit.teams]
+    n_periods = r.weeks // r.period_weeks
+    days_per_period = 7 * r.period_weeks
+
+    # Which teams are on intake in which period, as the file says.
+    on: dict[int, list[str]] = {p: [] for p in range(n_periods)}
+    for i, row in enumerate(rota_rows, start=2):
+        p = int(row["period"])
+        start = r.start + timedelta(days=p * days_per_period)
+        if not 0 <= p < n_periods:
+            v.append(Violation("file", f"rota.csv row {i}: period {p} is outside the horizon"))
+            continue
+        if (
+            row["start"] != start.isoformat()
+            or row["end"] != (start + timedelta(days=days_per_period - 1)).isoformat()
+        ):
+            v.append(Violation("file", f"rota.csv row {i}: wrong dates for period {p}"))
+        if row["team"] not in team_ids:
+            v.append(Violation("file", f"rota.csv row {i}: unknown team {row['team']!r}"))
+        on[p].append(row["team"])
+
+    def label(p: int) -> str:
+        s = r.start + timedelta(days=p * days_per_period)
+        return f"{s}–{s + timedelta(days=days_per_period - 1)}"
+
+    for p, teams in on.items():
+        if len(teams) != r.teams_on_duty or len(set(teams)) != len(teams):
+            v.append(
+                Violation(
+                    "teams_on_duty",
+                    f"{label(p)}: {len(set(teams))} team(s) on intake, needs exactly {r.teams_on_duty}",
+                )
+            )
+
+    # Rule 2: rest between duty periods.
+    for t in team_ids:
+        periods = [p for p in range(n_periods) if t in on[p]]
+        for a, b in itertools.pairwise(periods):
+            rest = (b - a - 1) * r.period_weeks
+            if rest < r.min_rest_weeks:
+                v.append(
+                    Violation(
+                        "min_rest",
+                        f"team {t}: {rest} weeks off intake between {label(a)} and {label(b)}, "
+                        f"needs {r.min_rest_weeks}",
+                    )
+                )
+
+    # Rule 5: pins.
+    for pin in unit.pins:
+        p = (pin.start - r.start).days // days_per_period
+        if pin.team not in on.get(p, []):
+            v.append(Violation("pin", f"team {pin.team} is pinned to {label(p)} but not on intake"))
+
+    # Rules 3 and 4, day by day, from the raw lists.
+    free = holidays.country_holidays(
+        unit.country,
+        years=range(r.start.year, r.start.year + r.weeks // 52 + 2),
+        categories=("public", "de_facto"),
+    )
+    away: dict[str, set[date]] = {}
+    for a in unit.absences:
+        for k in range((a.end - a.start).days + 1):
+            away.setdefault(a.person, set()).add(a.start + timedelta(days=k))
+    people = {p.id: p for p in unit.people}
+
+    def here(pid: str, d: date) -> bool:
+        p = people[pid]
+        return (
+            (p.start is None or p.start <= d)
+            and (p.end is None or d <= p.end)
+            and d.weekday() in p.weekdays
+            and d not in away.get(pid, set())
+        )
+
+    duty_by_key = {(row["date"], row["team"]): row for row in duty_rows}
+    managing: dict[tuple[str, str], str] = {}
+    for p, teams in on.items():
+        for k in range(days_per_period):
+            d = r.start + timedelta(days=p * days_per_period + k)
+            if d.weekday() >= 5 or d in free:
+                continue
+            needed = next(
+                (s.min_present for s in unit.seasons if s.start <= d <= s.end and s.min_present is not None),
+                r.min_present,
+            )
+            for t in teams:
+                team = next(x for x in unit.teams if x.id == t)
+                count = sum(
+                    1
+                    for x in unit.people
+                    if x.team == t
+                    and x.role in ("social_worker", "senior")
+                    and here(x.id, d)
+                    and not (x.start is not None and d < x.start + timedelta(weeks=r.introduction_weeks))
+                )
+                if count < needed:
+                    v.append(
+                        Violation(
+                            "staffing",
+                            f"{d}: team {t} has {count} social workers present, needs {needed}",
+                        )
+                    )
+                duty = duty_by_key.get((d.isoformat(), t))
+                if duty is None:
+                    v.append(Violation("file", f"duty_days.csv: no row for team {t} on {d}"))
+                    continue
+                if duty["present"] != str(count):
+                    v.append(
+                        Violation(
+                            "file",
+                            f"duty_days.csv: {d} team {t} says {duty['present']} present, "
+                            f"the lists give {count}",
+                        )
+                    )
+                v.extend(_check_manager(duty, team, d, here, managing))
+    expected = {
+        (row["date"], row["team"]) for row in duty_rows if row["team"] in on.get(int(row["period"]), [])
+    }
+    if len(expected) != len(duty_rows):
+        v.append(Violation("file", "duty_days.csv has rows for teams not on intake"))
+    return v
+
+
+def _check_manager(
+    row: dict[str, str],
+    team,  # type: ignore[no-untyped-def]
+    d: date,
+    here,  # type: ignore[no-untyped-def]
+    managing: dict[tuple[str, str], str],
+) -> list[Violation]:
+    who = row["manager"]
+    acting = row["acting"].lower() == "true"
+    if not who:
+        return [Violation("manager", f"{d}: team {team.id} has no manager present")]
+    out: list[Violation] = []
+    if who == team.manager:
+        if acting or not here(who, d):
+            out.append(Violation("manager", f"{d}: team {team.id}'s manager {who} is not present"))
+    elif who in team.deputies:
+        if not acting:
+            out.append(Violation("file", f"{d}: team {team.id}: deputy {who} not marked acting"))
+        if here(team.manager, d):
+            out.append(Violation("file", f"{d}: team {team.id}: {who} acts though the manager is present"))
+        if not here(who, d):
+            out.append(Violation("manager", f"{d}: team {team.id}'s acting manager {who} is away"))
+    else:
+        out.append(Violation("manager", f"{d}: {who} may not manage team {team.id}"))
+    other = managing.get((d.isoformat(), who))
+    if other is not None and other != team.id:
+        out.append(Violation("manager", f"{d}: {who} manages both team {other} and team {team.id}"))
+    managing[d.isoformat(), who] = team.id
+    return out

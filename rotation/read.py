@@ -6,9 +6,9 @@ line in a CSV file, the row in Excel, the line in TOML) and the field.
 
 from __future__ import annotations
 
+import datetime as dt
 import tomllib
 from collections.abc import Iterator
-import datetime as dt
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any

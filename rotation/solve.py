@@ -19,7 +19,7 @@ from .demand import Demand, build_demand
 from .explain import describe_groups
 from .grid import TimeGrid
 from .rota import Rota, assign_managers
-from .solver.model import SCALE, RotaModel, RuleGroup, build_model
+from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle, build_model
 from .unit import OBJECTIVE_TERMS, Unit
 
 Progress = Callable[[str, float, float, float], None]  # stage, objective, bound, seconds
@@ -97,11 +97,15 @@ def plan(
         for lit in m.group_literals:
             m.model.add(lit == 1)
 
-    for name, expr, unit_scale in _objective_stages(m, planning.unit):
+    objective = _objective_stages(m, planning.unit)
+    for i, (name, expr, unit_scale) in enumerate(objective):
+        # A stage may use twice its fair share of the time left, and a tenth of the limit stays
+        # for the tie-break, so later stages get some time too.
         remaining = time_limit - (time.monotonic() - started)
-        stage, values = _solve_stage(
-            m, name, expr, unit_scale, max(remaining, 0.5), workers, progress, started
-        )
+        reserve = 0.0 if name == "tie_break" else min(0.1 * time_limit, 10.0)
+        share = remaining * 2 / (len(objective) - i)
+        stage_limit = max(min(remaining - reserve, share), 0.5)
+        stage, values = _solve_stage(m, name, expr, unit_scale, stage_limit, workers, progress, started)
         stages.append(stage)
         if values is None:
             if stage.status == "INFEASIBLE" and not stages[:-1]:
@@ -112,6 +116,8 @@ def plan(
             break
         _fix(m, expr, stage.value * unit_scale)
         _hint(m, values)
+        if name == "rest" and stage.value == 0 and not relax:
+            add_periodic_cycle(m)
 
     rota = _read_rota(m, planning.coverage)
     broken_groups = [g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True)]

@@ -17,7 +17,7 @@ from ..coverage import Coverage
 from ..demand import Demand
 from ..rota import strict_cycle
 
-SCALE = 100  # objective terms in hundredths of their unit
+SCALE = 10_000  # objective terms in ten-thousandths of their unit
 
 
 @dataclass(frozen=True)
@@ -165,11 +165,57 @@ def add_pins(m: RotaModel) -> None:
         m.model.add(m.on_intake[pin.team, p] == 1).only_enforce_if(lit)
 
 
+def add_periodic_cycle(m: RotaModel) -> None:
+    """An implied constraint once no rest falls short of the target.
+
+    Every window of ``g + 1`` periods (g = target rest in periods) then holds each team at most
+    once; when the teams exactly fill such a window, each holds every team exactly once, so the
+    rota repeats with that cycle. Stating it lets the later stages search orders of teams
+    instead of whole years (8 teams x 5 years: from no bound in 60 s to proven optimal).
+    """
+    r = m.unit.rules
+    cycle = math.ceil(r.target_rest_weeks / r.period_weeks) + 1
+    if cycle * r.teams_on_duty != len(m.team_ids):
+        return
+    for t in m.team_ids:
+        for p in range(m.n_periods - cycle):
+            m.model.add(m.on_intake[t, p] == m.on_intake[t, p + cycle])
+
+
 # --- objective terms ---------------------------------------------------------------------------
 
 
 def rest_shortfall(m: RotaModel) -> cp_model.LinearExpr:
-    """Weeks (x100) below target_rest_weeks, summed over gaps between consecutive duties."""
+    """Weeks (x SCALE) below target_rest_weeks, summed over gaps between consecutive duties.
+
+    When the target is a whole number g of periods, the shortfall of two consecutive duties d
+    periods apart, period_weeks * (g + 1 - d), equals period_weeks times the number of windows
+    of g + 1 periods holding both. So the term is period_weeks * sum over windows of
+    max(0, duties in window - 1): a formulation whose LP bound is far tighter than one
+    variable per pair of periods. Other targets use the pairs.
+    """
+    r = m.unit.rules
+    g, remainder = divmod(r.target_rest_weeks, r.period_weeks)
+    if remainder == 0 and g > 0:
+        return _rest_shortfall_windows(m, int(g))
+    return _rest_shortfall_pairs(m)
+
+
+def _rest_shortfall_windows(m: RotaModel, g: int) -> cp_model.LinearExpr:
+    pw = m.unit.rules.period_weeks
+    excess = []
+    for t in m.team_ids:
+        for s in range(-g, m.n_periods - 1):
+            window = [m.on_intake[t, p] for p in range(max(s, 0), min(s + g + 1, m.n_periods))]
+            if len(window) < 2:
+                continue
+            over = m.model.new_int_var(0, len(window) - 1, f"rest_excess[{t},{s}]")
+            m.model.add(over >= sum(window) - 1)
+            excess.append(over)
+    return SCALE * pw * sum(excess)  # type: ignore[return-value]
+
+
+def _rest_shortfall_pairs(m: RotaModel) -> cp_model.LinearExpr:
     r = m.unit.rules
     terms = []
     for t in m.team_ids:
@@ -187,7 +233,7 @@ def rest_shortfall(m: RotaModel) -> cp_model.LinearExpr:
 
 
 def caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
-    """Peak over teams and weeks of expected open investigations per present FTE (x100)."""
+    """Peak over teams and weeks of expected open investigations per present FTE (x SCALE)."""
     d = m.demand
     n_weeks = d.present_fte.shape[1]
     worst = (d.baseline_caseload + d.period_caseload.sum(axis=0)) / d.present_fte
@@ -218,7 +264,7 @@ def _spread(m: RotaModel, name: str, loads: list[cp_model.LinearExpr], upper: in
 
 
 def intake_fairness(m: RotaModel) -> cp_model.LinearExpr:
-    """Spread across teams of expected new investigations per FTE (x100)."""
+    """Spread across teams of expected new investigations per FTE (x SCALE)."""
     d = m.demand
     loads = []
     for i, t in enumerate(m.team_ids):

@@ -115,3 +115,10 @@ def check_command(unit_dir: Path, time_limit: float) -> None:
     for line in conflicts:
         click.echo(f"  - {line}")
     sys.exit(1)
+
+
+from .feeds.cli import links, publish, serve  # noqa: E402
+
+cli.add_command(publish)
+cli.add_command(links)
+cli.add_command(serve)

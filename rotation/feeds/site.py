@@ -1,0 +1,216 @@
+"""Publish a plan as a site of calendar feeds, print personal links, rotate tokens.
+
+The site folder (what a web server serves)::
+
+    index.html          the rota at a glance, shared feed links, how to subscribe
+    unit.ics            every team's intake periods
+    team-<id>.ics       one per team
+    p/<sha256>.ics      one per person, under the SHA-256 of the person's token
+    robots.txt          "Disallow: /"
+
+The private folder beside it (``<site>.private/``, mode 0700; never inside the site) holds
+``tokens.json`` (the plaintext tokens, mode 0600) and ``state.json`` (what was published, so
+the next publish can keep UIDs, raise SEQUENCE exactly for changed events and leave unchanged
+ones byte-identical).
+
+A publish renders everything in memory, writes the changed files beside the site, and only
+then moves each one into place with an atomic rename: a client (or ``rotation serve``) reads
+either the old or the new file, never half of one. A file whose bytes did not change is not
+touched, so its Last-Modified and ETag stay.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from ..errors import InputError
+from ..read import load_unit
+from .events import all_feeds
+from .ics import render
+from .page import render_index
+from .plan import read_plan
+from .state import Change, advance, load_state, save_state
+from .tokens import load_tokens, new_token, save_tokens, token_hash
+
+MARKER = ".rotation-site"
+UNIT_FILE = "unit.ics"
+PERSONAL_DIR = "p"
+TOKENS_FILE = "tokens.json"
+STATE_FILE = "state.json"
+ROBOTS = b"User-agent: *\nDisallow: /\n"
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    site: Path
+    private: Path
+    shared_feeds: int
+    personal_feeds: int
+    change: Change
+    files_written: int
+    base_url: str | None
+
+
+@dataclass(frozen=True)
+class PersonalLink:
+    person: str
+    name: str
+    url: str
+
+
+def private_folder(site: Path, private: Path | None = None) -> Path:
+    """The private folder of ``site``: ``--private`` or ``<site>.private`` beside it."""
+    folder = Path(private) if private else site.parent / f"{site.name}.private"
+    resolved_site = site.resolve()
+    resolved = folder.resolve()
+    if resolved == resolved_site or resolved.is_relative_to(resolved_site):
+        raise InputError(str(folder), "the private folder must not be inside the site folder")
+    return folder
+
+
+def check_base_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc or parts.query or parts.fragment:
+        raise InputError("--base-url", f"'{url}' is not an address like https://example.org/rota")
+    return url.rstrip("/")
+
+
+def publish(
+    unit_dir: str | Path,
+    plan_dir: str | Path,
+    site_dir: str | Path,
+    *,
+    base_url: str | None = None,
+    private_dir: str | Path | None = None,
+    now: datetime | None = None,
+) -> PublishResult:
+    """Render the plan of ``unit_dir`` into ``site_dir``; raise :class:`InputError` on bad input
+    before anything is written."""
+    site = Path(site_dir)
+    private = private_folder(site, Path(private_dir) if private_dir else None)
+    base = check_base_url(base_url) if base_url else None
+    unit = load_unit(unit_dir)
+    plan = read_plan(plan_dir, unit)
+    _check_site(site)
+    state = load_state(private / STATE_FILE)
+    tokens = load_tokens(private / TOKENS_FILE)
+    base = base or state.base_url
+
+    unit_feed, team_feeds, person_feeds = all_feeds(unit, plan)
+    names = [f"{f.key}.ics" for f in team_feeds]
+    if len(set(names)) != len(names):
+        raise InputError("unit.toml", "two team ids give the same feed name; use letters, digits, - and _")
+    tokens = {pid: tokens.get(pid) or new_token() for pid in person_feeds}
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    new_state, change = advance(state, [unit_feed, *team_feeds, *person_feeds.values()], moment)
+    new_state.base_url = base
+    new_state.people = {p.id: p.name for p in unit.people}
+
+    files: dict[str, bytes] = {UNIT_FILE: render(unit_feed, new_state.feeds[unit_feed.key])}
+    for feed in team_feeds:
+        files[f"{feed.key}.ics"] = render(feed, new_state.feeds[feed.key])
+    for pid, feed in person_feeds.items():
+        files[f"{PERSONAL_DIR}/{token_hash(tokens[pid])}.ics"] = render(feed, new_state.feeds[feed.key])
+    shared = [(unit_feed.name, UNIT_FILE)] + [(f.name, f"{f.key}.ics") for f in team_feeds]
+    files["index.html"] = render_index(unit, plan, shared, base, moment)
+    files["robots.txt"] = ROBOTS
+    files[MARKER] = b"A calendar feed site published by rotation.\n"
+
+    written = _install(site, private, files, moment, lambda: save_tokens(private / TOKENS_FILE, tokens))
+    save_state(private / STATE_FILE, new_state)
+    return PublishResult(site, private, len(shared), len(person_feeds), change, written, base)
+
+
+def _check_site(site: Path) -> None:
+    if site.exists() and not site.is_dir():
+        raise InputError(str(site), "exists and is not a folder")
+    if site.is_dir() and any(site.iterdir()) and not (site / MARKER).exists():
+        raise InputError(str(site), "exists and is not a published feed site; choose another --site")
+
+
+def _install(
+    site: Path, private: Path, files: dict[str, bytes], moment: datetime, before_swap: Callable[[], None]
+) -> int:
+    """Stage the changed files beside ``site``, then rename each into place; drop stale feeds."""
+    site.parent.mkdir(parents=True, exist_ok=True)
+    private.mkdir(parents=True, exist_ok=True)
+    private.chmod(0o700)
+    staging = Path(tempfile.mkdtemp(prefix=f".{site.name}.publish-", dir=site.parent))
+    try:
+        moves = []
+        for i, (name, content) in enumerate(sorted(files.items())):
+            target = site / name
+            if target.is_file() and target.read_bytes() == content:
+                continue
+            staged = staging / str(i)
+            staged.write_bytes(content)
+            staged.chmod(0o644)
+            os.utime(staged, (moment.timestamp(), moment.timestamp()))
+            moves.append((staged, target))
+        before_swap()
+        site.mkdir(exist_ok=True)
+        site.chmod(0o755)
+        (site / PERSONAL_DIR).mkdir(exist_ok=True)
+        (site / PERSONAL_DIR).chmod(0o755)
+        for staged, target in moves:
+            os.replace(staged, target)
+        for path in [*site.glob("team-*.ics"), *(site / PERSONAL_DIR).glob("*")]:
+            if path.relative_to(site).as_posix() not in files and path.is_file():
+                path.unlink()
+        return len(moves)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def personal_links(
+    site_dir: str | Path,
+    *,
+    base_url: str | None = None,
+    private_dir: str | Path | None = None,
+    static: bool = False,
+) -> list[PersonalLink]:
+    """Each person's personal feed address, for the team leader to send.
+
+    ``static``: the address on a plain static web server, which cannot hash a token — the file
+    name itself (the token's hash) is then the secret part of the address."""
+    site = Path(site_dir)
+    private = private_folder(site, Path(private_dir) if private_dir else None)
+    if not (site / MARKER).exists():
+        raise InputError(str(site), "is not a published feed site; run 'rotation publish' first")
+    state = load_state(private / STATE_FILE)
+    tokens = load_tokens(private / TOKENS_FILE)
+    base = check_base_url(base_url) if base_url else state.base_url
+    if not base:
+        raise InputError("--base-url", "no base address known; pass --base-url or publish with --base-url")
+    links = []
+    for pid, token in tokens.items():
+        secret = token_hash(token) if static else token
+        links.append(PersonalLink(pid, state.people.get(pid, pid), f"{base}/{PERSONAL_DIR}/{secret}.ics"))
+    return links
+
+
+def rotate_token(site_dir: str | Path, person: str, *, private_dir: str | Path | None = None) -> None:
+    """Give ``person`` a new token; their old address answers 404 from now on."""
+    site = Path(site_dir)
+    private = private_folder(site, Path(private_dir) if private_dir else None)
+    if not (site / MARKER).exists():
+        raise InputError(str(site), "is not a published feed site; run 'rotation publish' first")
+    tokens = load_tokens(private / TOKENS_FILE)
+    if person not in tokens:
+        raise InputError("--rotate", f"unknown person '{person}'; 'rotation links' lists the people")
+    old = site / PERSONAL_DIR / f"{token_hash(tokens[person])}.ics"
+    tokens[person] = new_token()
+    new = site / PERSONAL_DIR / f"{token_hash(tokens[person])}.ics"
+    if old.exists():
+        staged = new.with_name(f".{new.name}.tmp")
+        shutil.copy2(old, staged)
+        os.replace(staged, new)
+    save_tokens(private / TOKENS_FILE, tokens)
+    old.unlink(missing_ok=True)

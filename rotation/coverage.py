@@ -30,6 +30,8 @@ class TeamPeriod:
     manager_away: list[date] = field(default_factory=list)  # days an acting manager is needed
     deputies_present: dict[date, list[str]] = field(default_factory=dict)  # on manager_away days
     present_counts: dict[date, int] = field(default_factory=dict)
+    officers: dict[date, list[str]] = field(default_factory=dict)  # who could take duty that day
+    duty_gaps: list[StaffingGap] = field(default_factory=list)  # fewer officers than duty needs
 
     @property
     def uncovered(self) -> list[date]:
@@ -60,6 +62,10 @@ def build_coverage(grid: TimeGrid) -> Coverage:
             for d in days:
                 count = len(grid.counted_present(team.id, d))
                 cell.present_counts[d] = count
+                cell.officers[d] = [p.id for p in unit.social_workers(team.id) if grid.present(p.id, d)]
+                duty = unit.duty_per_day_on(d)
+                if len(cell.officers[d]) < duty:
+                    cell.duty_gaps.append(StaffingGap(d, len(cell.officers[d]), duty))
                 needed = unit.min_present_on(d)
                 if count < needed:
                     cell.staffing_gaps.append(StaffingGap(d, count, needed))

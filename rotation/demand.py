@@ -70,6 +70,9 @@ class Demand:
     present_fte: np.ndarray  # [team, week]: FTE of social workers, weighted by presence
     team_fte: np.ndarray  # [team]: nominal FTE of social workers
     period_new: np.ndarray  # [period]: expected new investigations
+    day_new: dict[date, float]  # expected new investigations per workday
+    person_baseline: dict[str, np.ndarray]  # [week]: a person's open cases from before the horizon
+    person_capacity: dict[str, float]  # FTE x share of the horizon's workdays present
 
 
 def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
@@ -120,6 +123,32 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     # A team with (almost) nobody present would divide by zero; count at least a tenth of it.
     floor = np.maximum(team_fte[:, None] * 0.1, 0.1)
     present_fte = np.maximum(present_fte, floor)
+
+    # Person level: a workday's expected new investigations, and each person's starting cases
+    # (their own open_cases, or an FTE share of the team's among those employed at the start).
+    day_new = {}
+    for w in range(n_weeks):
+        days = grid.week_workdays(w)
+        for d in days:
+            day_new[d] = float(new[w]) / len(days)
+    person_baseline: dict[str, np.ndarray] = {}
+    person_capacity: dict[str, float] = {}
+    first = grid.weeks[0]
+    for i, team in enumerate(teams):
+        workers = unit.social_workers(team.id)
+        at_start = [p for p in workers if p.employed_on(first)]
+        fte_at_start = sum(p.fte for p in at_start) or 1.0
+        for person in workers:
+            if person.open_cases is not None:
+                person_baseline[person.id] = person.open_cases * tail / steady if steady > 0 else tail
+            elif person in at_start:
+                person_baseline[person.id] = baseline[i] * person.fte / fte_at_start
+            else:
+                person_baseline[person.id] = np.zeros(n_weeks)
+            # FTE times the share of their own weekdays in the horizon they are employed and here.
+            own_days = [d for d in grid.workdays if d.weekday() in person.weekdays]
+            here = sum(1 for d in own_days if grid.present(person.id, d))
+            person_capacity[person.id] = max(person.fte * here / max(len(own_days), 1), 0.01)
     return Demand(
         new_investigations=new,
         referrals=referrals,
@@ -129,4 +158,7 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
         present_fte=present_fte,
         team_fte=np.maximum(team_fte, 0.1),
         period_new=period_new,
+        day_new=day_new,
+        person_baseline=person_baseline,
+        person_capacity=person_capacity,
     )

@@ -43,6 +43,18 @@ def team_reason(group: RuleGroup, coverage: Coverage) -> str:
             f"team {team.id}'s manager {team.manager} is away on {day} and its deputies "
             f"({deputies}) are managing other intake teams"
         )
+    if group.rule == "duty":
+        if cell.duty_gaps:
+            gap = cell.duty_gaps[0]
+            n = "one social worker" if gap.present == 1 else f"{gap.present} social workers"
+            return (
+                f"team {team.id} has {n} present on {gap.day}, duty needs {gap.needed}"
+                f"{_more(len(cell.duty_gaps) - 1)}"
+            )
+        return (
+            f"team {team.id} cannot staff daily intake duty in {coverage.grid.periods[group.period].label} "
+            "(new hires need an experienced colleague beside them; acting managers cannot take duty)"
+        )
     if group.rule == "pin":
         return f"team {team.id} is pinned to {coverage.grid.periods[group.period].label}"
     return f"team {team.id}: {group.rule} in period {group.period}"
@@ -56,7 +68,7 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
     by_period: dict[int, list[RuleGroup]] = defaultdict(list)
     lines: list[str] = []
     for g in groups:
-        if g.period is not None and g.rule in ("staffing", "manager", "teams_on_duty"):
+        if g.period is not None and g.rule in ("staffing", "manager", "teams_on_duty", "duty"):
             by_period[g.period].append(g)
     for p in sorted(by_period):
         label = grid.periods[p].label
@@ -78,6 +90,11 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
             lines.append(
                 f"team {g.team} {verb} at least {rules.min_rest_weeks} weeks off intake "
                 "between two duty periods"
+            )
+        elif g.rule == "duty_in_row":
+            lines.append(
+                f"team {g.team}'s social workers would need more than "
+                f"{rules.max_duty_days_in_row} intake duty days in a row"
             )
         elif g.rule == "pin":
             text = team_reason(g, coverage)

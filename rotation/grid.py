@@ -105,6 +105,14 @@ class TimeGrid:
         """Workdays of period ``p`` that fall in holiday weeks."""
         return sum(1 for d in self.period_workdays(p) if self.is_holiday_week(self.week_of(d)))
 
+    def is_holiday_adjacent(self, day: date) -> bool:
+        """A workday everyone would like off: the day before a public holiday, or a summer Friday."""
+        if not self.is_workday(day):
+            return False
+        if day + timedelta(days=1) in self.public_holidays:
+            return True
+        return day.weekday() == 4 and day.isocalendar().week in SUMMER_WEEKS
+
     def is_holiday_week(self, w: int) -> bool:
         """A week with a public holiday on a weekday, Christmas–New Year, or ISO weeks 27–32."""
         days = _week_days(self.weeks[w])

@@ -8,7 +8,8 @@ the reports read the figures from here.
 from __future__ import annotations
 
 import itertools
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date
 
 import numpy as np
 
@@ -31,6 +32,21 @@ class TeamMetrics:
 
 
 @dataclass(frozen=True)
+class PersonMetrics:
+    person: str
+    name: str
+    team: str
+    fte: float
+    duty_days: int
+    mentor_days: int
+    expected_new_investigations: float
+    new_per_present_fte: float  # per FTE, weighted by the share of the year they are here
+    peak_open_per_fte: float
+    holiday_adjacent_days: int
+    back_to_back_days: int
+
+
+@dataclass(frozen=True)
 class RotaMetrics:
     teams: list[TeamMetrics]
     rest_shortfall_weeks: float
@@ -38,18 +54,40 @@ class RotaMetrics:
     intake_spread: float  # new investigations per FTE, max - min across teams
     holiday_spread: int  # holiday intake days, max - min across teams
     acting_days: int
+    people: list[PersonMetrics] = field(default_factory=list)  # when the duty grid is planned
 
     def objective_terms(self) -> dict[str, float]:
-        return {
+        terms: dict[str, float] = {
             "rest": round(self.rest_shortfall_weeks, 2),
             "caseload": round(self.caseload_peak, 2),
             "intake_fairness": round(self.intake_spread, 2),
             "holiday_fairness": self.holiday_spread,
             "acting_days": self.acting_days,
         }
+        if self.people:
+            terms.update(
+                {
+                    "person_caseload": round(max(p.peak_open_per_fte for p in self.people), 2),
+                    "person_intake_spread": round(self._within_teams("new_per_present_fte"), 2),
+                    "duty_bunching": sum(p.back_to_back_days for p in self.people),
+                    "holiday_adjacent_spread": self._within_teams("holiday_adjacent_days"),
+                }
+            )
+        return terms
+
+    def _within_teams(self, figure: str) -> float:
+        """The largest spread (max - min) of a per-person figure inside one team."""
+        widest = 0.0
+        for team in {p.team for p in self.people}:
+            values = [getattr(p, figure) for p in self.people if p.team == team]
+            widest = max(widest, max(values) - min(values))
+        return widest
 
     def as_rows(self) -> list[dict[str, object]]:
         return [asdict(t) for t in self.teams]
+
+    def people_rows(self) -> list[dict[str, object]]:
+        return [asdict(p) for p in self.people]
 
 
 def open_caseload(planning: Planning, rota: Rota) -> np.ndarray:
@@ -95,6 +133,7 @@ def rota_metrics(planning: Planning, rota: Rota) -> RotaMetrics:
     ]
     holiday = [r.holiday_intake_days for r in rows]
     return RotaMetrics(
+        people=person_metrics(planning, rota),
         teams=rows,
         rest_shortfall_weeks=shortfall,
         caseload_peak=float(per_fte.max()),
@@ -102,3 +141,44 @@ def rota_metrics(planning: Planning, rota: Rota) -> RotaMetrics:
         holiday_spread=max(holiday) - min(holiday),
         acting_days=sum(r.acting_manager_days for r in rows),
     )
+
+
+def person_metrics(planning: Planning, rota: Rota) -> list[PersonMetrics]:
+    """Per social worker: duty days and the expected caseload they bring (empty without a grid)."""
+    if not rota.officers:
+        return []
+    unit, d, grid = planning.unit, planning.demand, planning.grid
+    n_weeks = len(grid.weeks)
+    days_of: dict[str, list[tuple[date, str]]] = {}
+    for o in rota.officers:
+        days_of.setdefault(o.person, []).append((o.date, o.role))
+    workday_index = {day: i for i, day in enumerate(grid.workdays)}
+    rows = []
+    for person in unit.people:
+        if not person.is_social_worker:
+            continue
+        mine = sorted(days_of.get(person.id, []))
+        load = d.person_baseline[person.id].copy()
+        new = 0.0
+        for day, _ in mine:
+            share = d.day_new[day] / max(unit.duty_per_day_on(day), 1)
+            new += share
+            w = grid.week_of(day)
+            load[w:] += share * d.survival[: n_weeks - w]
+        indices = [workday_index[day] for day, _ in mine]
+        rows.append(
+            PersonMetrics(
+                person=person.id,
+                name=person.name,
+                team=person.team,
+                fte=person.fte,
+                duty_days=len(mine),
+                mentor_days=sum(1 for _, role in mine if role == "mentor"),
+                expected_new_investigations=round(new, 2),
+                new_per_present_fte=round(new / d.person_capacity[person.id], 2),
+                peak_open_per_fte=round(float(load.max()) / person.fte, 2),
+                holiday_adjacent_days=sum(1 for day, _ in mine if grid.is_holiday_adjacent(day)),
+                back_to_back_days=sum(1 for a, b in itertools.pairwise(indices) if b - a == 1),
+            )
+        )
+    return rows

@@ -27,6 +27,20 @@ from .solve import Planning
 
 ROTA_COLUMNS = ["period", "start", "end", "team"]
 DUTY_COLUMNS = ["date", "period", "team", "manager", "acting", "present"]
+OFFICER_COLUMNS = ["date", "period", "team", "person", "role"]
+PEOPLE_COLUMNS = [
+    "person",
+    "name",
+    "team",
+    "fte",
+    "duty_days",
+    "mentor_days",
+    "expected_new_investigations",
+    "new_per_present_fte",
+    "peak_open_per_fte",
+    "holiday_adjacent_days",
+    "back_to_back_days",
+]
 TEAM_COLUMNS = [
     "team",
     "name",
@@ -67,6 +81,19 @@ def duty_rows(rota: Rota) -> list[dict[str, str]]:
             "present": str(d.present),
         }
         for d in rota.duty_days
+    ]
+
+
+def officer_rows(rota: Rota) -> list[dict[str, str]]:
+    return [
+        {
+            "date": o.date.isoformat(),
+            "period": str(o.period),
+            "team": o.team,
+            "person": o.person,
+            "role": o.role,
+        }
+        for o in rota.officers
     ]
 
 
@@ -112,6 +139,9 @@ def write_tables(folder: Path, planning: Planning, rota: Rota, metrics: RotaMetr
     write_csv(folder / "rota.csv", ROTA_COLUMNS, rota_rows(planning, rota))
     write_csv(folder / "duty_days.csv", DUTY_COLUMNS, duty_rows(rota))
     write_csv(folder / "teams.csv", TEAM_COLUMNS, team_rows(metrics))
+    if rota.officers:
+        write_csv(folder / "duty.csv", OFFICER_COLUMNS, officer_rows(rota))
+        write_csv(folder / "people.csv", PEOPLE_COLUMNS, metrics.people_rows())
 
 
 def write_summary(folder: Path, summary: dict[str, Any]) -> None:
@@ -155,17 +185,49 @@ def write_workbook(
         ]
     )
     compare_frame = pd.DataFrame(comparison)
+    sheets = [
+        (label("sheet_rota", lang), rota_frame),
+        (label("sheet_teams", lang), teams_frame),
+        (label("sheet_days", lang), days_frame),
+    ]
+    if rota.officers:
+        sheets += [
+            (label("sheet_duty", lang), duty_grid(planning, rota)),
+            (
+                label("sheet_people", lang),
+                pd.DataFrame(metrics.people_rows()).rename(columns=lambda c: label(c, lang)),
+            ),
+        ]
+    sheets.append((label("sheet_summary", lang), compare_frame))
     path = folder / "rota.xlsx"
     with pd.ExcelWriter(path, engine="openpyxl") as xl:
-        for name, frame in (
-            (label("sheet_rota", lang), rota_frame),
-            (label("sheet_teams", lang), teams_frame),
-            (label("sheet_days", lang), days_frame),
-            (label("sheet_summary", lang), compare_frame),
-        ):
+        for name, frame in sheets:
             frame.to_excel(xl, sheet_name=name, index=False)
             sheet = xl.sheets[name]
             sheet.freeze_panes = "A2"
             for column in sheet.columns:
                 width = max(len(str(c.value or "")) for c in column)
                 sheet.column_dimensions[column[0].column_letter].width = min(width + 2, 50)
+
+
+def duty_grid(planning: Planning, rota: Rota) -> pd.DataFrame:
+    """Day by day, per intake team: the manager and the intake officers (mentors marked)."""
+    lang = planning.unit.language
+    names = {p.id: p.name for p in planning.unit.people}
+    teams = {t.id: t.name for t in planning.unit.teams}
+    officers: dict[tuple[object, str], list[str]] = {}
+    for o in rota.officers:
+        mark = f" ({label('mentor', lang)})" if o.role == "mentor" else ""
+        officers.setdefault((o.date, o.team), []).append(names[o.person] + mark)
+    return pd.DataFrame(
+        [
+            {
+                label("date", lang): d.date,
+                label("weekday", lang): label(d.date.strftime("%a").lower(), lang),
+                label("team", lang): teams[d.team],
+                label("manager", lang): names.get(d.manager or "", ""),
+                label("officers", lang): ", ".join(officers.get((d.date, d.team), [])),
+            }
+            for d in rota.duty_days
+        ]
+    )

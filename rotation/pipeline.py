@@ -95,9 +95,9 @@ class PlanReport:
             {
                 label("figure", lang): label(term, lang),
                 label("plan", lang): mine.get(term, ""),
-                label("cycle", lang): cycle[term],
+                label("cycle", lang): cycle.get(term, "–"),
             }
-            for term in cycle
+            for term in (mine or cycle)
         ]
         rows.append(
             {
@@ -133,6 +133,7 @@ def plan_unit(
     relax: bool = False,
     progress: Progress | None = None,
     workers: int = 2,
+    duty_mode: str = "sequential",
 ) -> PlanReport:
     """Plan a unit folder; write the plan folder when a rota was found (and ``out_dir`` given).
 
@@ -141,7 +142,9 @@ def plan_unit(
     """
     unit = load_unit(unit_dir)
     planning = prepare(unit)
-    result = plan(planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers)
+    result = plan(
+        planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers, duty_mode=duty_mode
+    )
     report = PlanReport(planning, result, baseline(planning))
     if result.rota is None:
         return report

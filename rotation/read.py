@@ -200,6 +200,8 @@ def _read_rules(toml: _Toml) -> RotationRules:
             "target_rest_weeks",
             "min_present",
             "introduction_weeks",
+            "duty_per_day",
+            "max_duty_days_in_row",
         ),
     )
     start = toml.day(r, where, "start")
@@ -231,6 +233,8 @@ def _read_rules(toml: _Toml) -> RotationRules:
         target_rest_weeks=target,
         min_present=toml.integer(r, where, "min_present", default=3),
         introduction_weeks=toml.integer(r, where, "introduction_weeks", default=8),
+        duty_per_day=toml.integer(r, where, "duty_per_day", default=2),
+        max_duty_days_in_row=toml.integer(r, where, "max_duty_days_in_row", default=3, minimum=1),
     )
 
 
@@ -368,7 +372,7 @@ def _read_seasons(toml: _Toml, rules: RotationRules) -> list[Season]:
     seasons: list[Season] = []
     for i, s in enumerate(toml.array("season"), start=1):
         where = f"season[{i}]"
-        toml.unknown_keys(s, where, ("name", "from", "to", "min_present"))
+        toml.unknown_keys(s, where, ("name", "from", "to", "min_present", "duty_per_day"))
         start, end = toml.day(s, where, "from"), toml.day(s, where, "to")
         if end < start:
             raise toml.error(where, "to", f"{end} is before from = {start}")
@@ -380,9 +384,8 @@ def _read_seasons(toml: _Toml, rules: RotationRules) -> list[Season]:
                 name=toml.string(s, where, "name", default=f"season {i}"),
                 start=start,
                 end=end,
-                min_present=toml.integer(s, where, "min_present", default=None)
-                if "min_present" in s
-                else None,
+                min_present=toml.integer(s, where, "min_present") if "min_present" in s else None,
+                duty_per_day=toml.integer(s, where, "duty_per_day") if "duty_per_day" in s else None,
             )
         )
     return seasons

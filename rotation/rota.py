@@ -20,15 +20,48 @@ class DutyDay:
 
 
 @dataclass(frozen=True)
+class DutyOfficer:
+    """A social worker taking the new cases of their intake team on one workday."""
+
+    date: date
+    period: int
+    team: str
+    person: str
+    role: str  # "officer", or "mentor" beside a new hire in introduction
+
+
+@dataclass(frozen=True)
 class Rota:
     on_intake: tuple[tuple[str, ...], ...]  # per period, the teams on intake in team order
     duty_days: tuple[DutyDay, ...]
+    officers: tuple[DutyOfficer, ...] = ()  # empty when personal duty is not planned
 
     def teams_in(self, period: int) -> tuple[str, ...]:
         return self.on_intake[period]
 
     def periods_of(self, team: str) -> list[int]:
         return [p for p, teams in enumerate(self.on_intake) if team in teams]
+
+
+def with_officers(rota: Rota, coverage: Coverage, on_duty: dict[tuple[str, date], bool]) -> Rota:
+    """The rota with its duty grid; experienced officers beside a new hire are mentors."""
+    unit = coverage.grid.unit
+    weeks = unit.rules.introduction_weeks
+    rows: list[DutyOfficer] = []
+    for day in rota.duty_days:
+        people = [
+            unit.person(q)
+            for q in coverage.cell(day.team, day.period).officers[day.date]
+            if on_duty.get((q, day.date))
+        ]
+        has_new = any(q.in_introduction(day.date, weeks) for q in people)
+        mentor_given = False
+        for q in people:
+            role = "officer"
+            if has_new and not mentor_given and q.experienced_on(day.date, weeks):
+                role, mentor_given = "mentor", True
+            rows.append(DutyOfficer(day.date, day.period, day.team, q.id, role))
+    return Rota(rota.on_intake, rota.duty_days, tuple(rows))
 
 
 def strict_cycle(grid: TimeGrid) -> list[tuple[str, ...]]:

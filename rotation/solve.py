@@ -7,10 +7,12 @@ A final single-worker tie-break stage makes the same input give the same rota.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -18,8 +20,9 @@ from .coverage import Coverage, build_coverage
 from .demand import Demand, build_demand
 from .explain import describe_groups
 from .grid import TimeGrid
-from .rota import Rota, assign_managers
-from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle, build_model
+from .rota import Rota, assign_managers, with_officers
+from .solver.build import build_model
+from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
 from .unit import OBJECTIVE_TERMS, Unit
 
 Progress = Callable[[str, float, float, float], None]  # stage, objective, bound, seconds
@@ -74,79 +77,152 @@ def prepare(unit: Unit) -> Planning:
     return Planning(unit, grid, build_coverage(grid), build_demand(unit, grid))
 
 
+PERSON_TERMS = (
+    "person_caseload",
+    "person_intake_max",
+    "person_intake_min",
+    "duty_bunching",
+    "holiday_adjacent_fairness",
+)
+PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and its slack
+_TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
+_SCALED = ("rest", "caseload", "intake_fairness", "person_caseload", "person_intake_max", "person_intake_min")
+StageSpec = tuple[str, Any, float]  # name, expression, scale to the term's unit
+
+
 def plan(
     unit: Unit | Planning,
     time_limit: float = 60.0,
     relax: bool = False,
     workers: int = 2,
     progress: Progress | None = None,
+    duty_mode: str = "sequential",
 ) -> PlanResult:
-    """Plan the rota. "No rota exists" is a status with an explanation, not an exception."""
+    """Plan the rota (and, when ``duty_per_day`` > 0, the daily duty grid).
+
+    ``duty_mode`` "sequential" solves the team level first and the duty grid for the chosen
+    teams after it (falling back to "joint" if that grid cannot exist); "joint" solves both
+    levels in one model. "No rota exists" is a status with an explanation, not an exception.
+    """
     planning = unit if isinstance(unit, Planning) else prepare(unit)
-    started = time.monotonic()
-    m = build_model(planning.coverage, planning.demand)
-    stages: list[Stage] = []
+    run = _Run(planning, time.monotonic(), time_limit, workers, progress)
+    with_duty = planning.unit.rules.duty_per_day > 0
+    joint = with_duty and (duty_mode == "joint" or relax)
+    m = build_model(planning.coverage, planning.demand, duty=joint)
     if relax:
         broken = sum(g.penalty * lit.Not() for lit, g in _groups(m))
-        solved = _solve_stage(m, "broken rules", broken, 1, time_limit, workers, progress, started)
-        stages.append(solved[0])
-        if solved[1] is None:
-            return PlanResult(solved[0].status, None, stages, time.monotonic() - started)
-        _fix(m, broken, solved[0].value)
+        if not run.stages(m, [("broken rules", broken, 1)], later=6):
+            return run.result(None)
     else:
         for lit in m.group_literals:
             m.model.add(lit == 1)
 
-    objective = _objective_stages(m, planning.unit)
-    for i, (name, expr, unit_scale) in enumerate(objective):
-        # A stage may use twice its fair share of the time left, and a tenth of the limit stays
-        # for the tie-break, so later stages get some time too.
-        remaining = time_limit - (time.monotonic() - started)
-        reserve = 0.0 if name == "tie_break" else min(0.1 * time_limit, 10.0)
-        share = remaining * 2 / (len(objective) - i)
-        stage_limit = max(min(remaining - reserve, share), 0.5)
-        stage, values = _solve_stage(m, name, expr, unit_scale, stage_limit, workers, progress, started)
-        stages.append(stage)
-        if values is None:
-            if stage.status == "INFEASIBLE" and not stages[:-1]:
-                conflicts = explain(planning)
-                return PlanResult("INFEASIBLE", None, stages, time.monotonic() - started, [], conflicts)
-            if not stages[:-1]:
-                return PlanResult(stage.status, None, stages, time.monotonic() - started)
-            break
-        _fix(m, expr, stage.value * unit_scale)
-        _hint(m, values)
-        if name == "rest" and stage.value == 0 and not relax:
-            add_periodic_cycle(m)
-
+    team = _objective_stages(m, planning.unit)
+    tie = [("tie_break", m.terms["tie_break"], 1.0)]
+    person = _person_stages(m) if joint else []
+    first = team + (person if joint else []) + tie
+    if not run.stages(m, first, later=0 if joint or not with_duty else len(PERSON_TERMS) + 1):
+        if run.log and run.log[-1].status == "INFEASIBLE" and len(run.log) == 1:
+            return run.result(None, conflicts=explain(planning))
+        return run.result(None)
+    if with_duty and not joint:
+        # With the teams fixed, each team's duty grid is independent of the others' (people
+        # belong to one team): plan them one team at a time, each to its own optimum.
+        rota = _read_rota(m, planning.coverage)
+        on_duty: dict[tuple[str, date], bool] = {}
+        teams = [t.id for t in planning.unit.teams]
+        for i, team_id in enumerate(teams):
+            fixed = {key: m.solution_values[var.index] for key, var in m.on_intake.items()}
+            grid_model = build_model(
+                planning.coverage, planning.demand, duty=True, duty_teams={team_id}, fixed_intake=fixed
+            )
+            for lit in grid_model.group_literals:
+                grid_model.model.add(lit == 1)
+            for key, var in m.on_intake.items():
+                grid_model.model.add(grid_model.on_intake[key] == m.solution_values[var.index])
+            for act, var in m.acting.items():
+                grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
+            stages = [*_person_stages(grid_model), ("tie_break", grid_model.terms["tie_break"], 1.0)]
+            later = (len(teams) - i - 1) * len(stages)
+            if not run.stages(grid_model, stages, later=later, label=f" {team_id}"):
+                if run.log[-1].status == "INFEASIBLE":
+                    # The teams chosen leave no valid duty grid: solve both levels together.
+                    return plan(planning, max(run.left(), 1.0), relax, workers, progress, "joint")
+                return run.result(None)
+            on_duty.update(
+                {key: grid_model.solution_values[var.index] for key, var in grid_model.duty.items()}
+            )
+        return run.result(with_officers(rota, planning.coverage, on_duty))
     rota = _read_rota(m, planning.coverage)
     broken_groups = [g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True)]
-    status = "OPTIMAL" if all(s.status == "OPTIMAL" for s in stages) else "FEASIBLE"
-    return PlanResult(
-        status,
-        rota,
-        stages,
-        time.monotonic() - started,
-        broken=describe_groups(broken_groups, planning.coverage),
-    )
+    return run.result(rota, broken=describe_groups(broken_groups, planning.coverage))
+
+
+@dataclass
+class _Run:
+    """The stages of one plan: time budget, progress, and the log of what each reached."""
+
+    planning: Planning
+    started: float
+    time_limit: float
+    workers: int
+    progress: Progress | None
+    log: list[Stage] = field(default_factory=list)
+
+    def left(self) -> float:
+        return self.time_limit - (time.monotonic() - self.started)
+
+    def stages(self, m: RotaModel, specs: list[StageSpec], later: int, label: str = "") -> bool:
+        """Solve ``specs`` in order, each fixing its value for the next; ``later`` more stages
+        follow after these. False when the first stage found no solution."""
+        for i, (name, expr, unit_scale) in enumerate(specs):
+            # A stage may use twice its fair share of the time left, and a tenth of the limit
+            # stays for the tie-break, so later stages get some time too.
+            remaining = self.left()
+            reserve = 0.0 if name == "tie_break" else min(0.1 * self.time_limit, 10.0)
+            share = remaining * 2 / (len(specs) - i + later)
+            limit = max(min(remaining - reserve, share), 0.5)
+            stage, values = _solve_stage(
+                m, name + label, expr, unit_scale, limit, self.workers, self.progress, self.started
+            )
+            self.log.append(stage)
+            if values is None:
+                return i > 0
+            # Person-level balance terms keep 1 % of slack for the stages after them: exact
+            # fixing to the hundredth of a case leaves no room to spread duty days.
+            slack = PERSON_TOLERANCE * abs(stage.value) if name in _TOLERANT else 0.0
+            _fix(m, expr, (stage.value + slack) * unit_scale)
+            _hint(m, values)
+            if name == "rest" and stage.value == 0 and not any(s.name == "broken rules" for s in self.log):
+                add_periodic_cycle(m)
+        return True
+
+    def result(
+        self, rota: Rota | None, broken: list[str] | None = None, conflicts: list[str] | None = None
+    ) -> PlanResult:
+        if rota is None:
+            status = self.log[-1].status if self.log else "UNKNOWN"
+        else:
+            status = "OPTIMAL" if all(s.status == "OPTIMAL" for s in self.log) else "FEASIBLE"
+        return PlanResult(
+            status, rota, self.log, time.monotonic() - self.started, broken or [], conflicts or []
+        )
 
 
 def _groups(m: RotaModel) -> list[tuple[cp_model.IntVar, RuleGroup]]:
     return [(lit, m.groups[lit.index]) for lit in m.group_literals]
 
 
-def _objective_stages(m: RotaModel, unit: Unit) -> list[tuple[str, cp_model.LinearExpr, float]]:
-    """(name, expression, scale) per stage; scale turns the expression into the term's unit."""
+def _objective_stages(m: RotaModel, unit: Unit) -> list[StageSpec]:
+    """The team-level stages: the priority order, or one weighted sum from ``[weights]``."""
     if unit.weights is None:
-        stages = [(term, m.terms[term], SCALE if term in _SCALED else 1) for term in OBJECTIVE_TERMS]
-    else:
-        weighted = sum(round(w * 100) * m.terms[term] for term, w in unit.weights.items() if w > 0)
-        stages = [("weighted", weighted, 1)] if unit.weights and any(unit.weights.values()) else []
-    stages.append(("tie_break", m.terms["tie_break"], 1))
-    return stages  # type: ignore[return-value]
+        return [(term, m.terms[term], SCALE if term in _SCALED else 1) for term in OBJECTIVE_TERMS]
+    weighted = sum(round(w * 100) * m.terms[term] for term, w in unit.weights.items() if w > 0)
+    return [("weighted", weighted, 1)] if any(unit.weights.values()) else []  # type: ignore[list-item]
 
 
-_SCALED = ("rest", "caseload", "intake_fairness")
+def _person_stages(m: RotaModel) -> list[StageSpec]:
+    return [(term, m.terms[term], SCALE if term in _SCALED else 1) for term in PERSON_TERMS]
 
 
 def _solve_stage(
@@ -164,21 +240,28 @@ def _solve_stage(
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.random_seed = 0
     # The tie-break runs on one worker: deterministic, so the same input gives the same rota.
-    solver.parameters.num_workers = 1 if name == "tie_break" else workers
-    callback = _Progress(name, unit_scale, progress, started) if progress else None
+    solver.parameters.num_workers = 1 if name.startswith("tie_break") else workers
+    if name.split(" ")[0] in _TOLERANT:
+        solver.parameters.relative_gap_limit = PERSON_TOLERANCE
+    # Person-level stages have weak bounds (a spread's LP bound is 0): stop one when it has
+    # not improved for a while instead of burning its whole time share.
+    stall = max(1.0, 0.25 * time_limit) if name.split(" ")[0] in PERSON_TERMS else None
+    callback = _Progress(name, unit_scale, progress, started)
     t0 = time.monotonic()
+    watchdog = _Watchdog(solver, callback, stall) if stall else None
     code = solver.solve(m.model, callback)
+    if watchdog:
+        watchdog.cancel()
     seconds = time.monotonic() - t0
     status = STATUS.get(code, "UNKNOWN")
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return Stage(name, status, float("nan"), float("nan"), float("nan"), seconds), None
     value = solver.objective_value
-    bound = solver.best_objective_bound if code == cp_model.FEASIBLE else value
-    gap = 0.0 if code == cp_model.OPTIMAL else (value - bound) / max(abs(value), 1e-9)
-    values = {
-        var.index: int(solver.value(var))
-        for var in (*m.on_intake.values(), *m.acting.values(), *m.group_literals)
-    }
+    bound = solver.best_objective_bound
+    gap = (value - bound) / max(abs(value), 1e-9)
+    if code == cp_model.OPTIMAL and value - bound > 0.5:
+        status = "FEASIBLE"  # stopped at the relative gap limit, not proven optimal
+    values = {var.index: int(solver.value(var)) for var in _decisions(m)}
     m.solution_values = {k: bool(v) for k, v in values.items()}
     if progress:
         progress(name, value / unit_scale, bound / unit_scale, time.monotonic() - started)
@@ -189,8 +272,10 @@ class _Progress(cp_model.CpSolverSolutionCallback):
     def __init__(self, name: str, scale: float, report: Progress | None, started: float) -> None:
         super().__init__()
         self.name, self.scale, self.report, self.started = name, scale, report, started
+        self.last_improvement = time.monotonic()
 
     def on_solution_callback(self) -> None:
+        self.last_improvement = time.monotonic()
         if self.report:
             self.report(
                 self.name,
@@ -200,13 +285,42 @@ class _Progress(cp_model.CpSolverSolutionCallback):
             )
 
 
+class _Watchdog:
+    """Stops a solve when no better solution has come for ``stall`` seconds."""
+
+    def __init__(self, solver: cp_model.CpSolver, progress: _Progress, stall: float) -> None:
+        self.solver, self.progress, self.stall = solver, progress, stall
+        self.timer: threading.Timer | None = None
+        self._arm(stall)
+
+    def _arm(self, seconds: float) -> None:
+        self.timer = threading.Timer(seconds, self._check)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def _check(self) -> None:
+        idle = time.monotonic() - self.progress.last_improvement
+        if idle >= self.stall:
+            self.solver.stop_search()
+        else:
+            self._arm(self.stall - idle)
+
+    def cancel(self) -> None:
+        if self.timer:
+            self.timer.cancel()
+
+
 def _fix(m: RotaModel, expr: cp_model.LinearExpr, value: float) -> None:
     m.model.add(expr <= round(value))
 
 
+def _decisions(m: RotaModel) -> list[cp_model.IntVar]:
+    return [*m.on_intake.values(), *m.acting.values(), *m.duty.values(), *m.group_literals]
+
+
 def _hint(m: RotaModel, values: dict[int, int]) -> None:
     m.model.clear_hints()
-    for var in (*m.on_intake.values(), *m.acting.values(), *m.group_literals):
+    for var in _decisions(m):
         m.model.add_hint(var, values[var.index])
 
 
@@ -214,7 +328,10 @@ def _read_rota(m: RotaModel, coverage: Coverage) -> Rota:
     sol = m.solution_values
     on_intake = [tuple(t for t in m.team_ids if sol[m.on_intake[t, p].index]) for p in range(m.n_periods)]
     acting: dict[tuple[str, date], str] = {(t, d): q for (t, d, q), var in m.acting.items() if sol[var.index]}
-    return assign_managers(coverage, on_intake, acting)
+    rota = assign_managers(coverage, on_intake, acting)
+    if not m.duty:
+        return rota
+    return with_officers(rota, coverage, {key: sol[var.index] for key, var in m.duty.items()})
 
 
 def explain(planning: Planning, time_limit: float = 30.0) -> list[str]:
@@ -225,7 +342,7 @@ def explain(planning: Planning, time_limit: float = 30.0) -> list[str]:
     CP-SAT finds a sufficient set of assumptions; deletion then removes every group that is not
     needed, so each group in the answer matters.
     """
-    m = build_model(planning.coverage, planning.demand)
+    m = build_model(planning.coverage, planning.demand, duty=planning.unit.rules.duty_per_day > 0)
     core = _core(m, list(m.group_literals), time_limit)
     if core is None:
         return []

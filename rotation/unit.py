@@ -40,6 +40,13 @@ class Person:
         """New hires do not count toward staffing during their first weeks."""
         return self.start is not None and day < self.start + timedelta(weeks=introduction_weeks)
 
+    def experienced_on(self, day: date, introduction_weeks: int) -> bool:
+        """Who may stand beside a new hire on intake duty: a senior, or a social worker past
+        introduction for at least a year (people without a start date count as long-serving)."""
+        if self.role == "senior":
+            return True
+        return self.start is None or day >= self.start + timedelta(weeks=introduction_weeks + 52)
+
 
 @dataclass(frozen=True)
 class Absence:
@@ -65,6 +72,7 @@ class Season:
     start: date
     end: date  # inclusive
     min_present: int | None = None
+    duty_per_day: int | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +91,8 @@ class RotationRules:
     target_rest_weeks: float
     min_present: int
     introduction_weeks: int
+    duty_per_day: int = 2  # intake officers per workday; 0 switches personal duty off
+    max_duty_days_in_row: int = 3
 
     @property
     def periods(self) -> int:
@@ -137,3 +147,9 @@ class Unit:
             if season.start <= day <= season.end and season.min_present is not None:
                 return season.min_present
         return self.rules.min_present
+
+    def duty_per_day_on(self, day: date) -> int:
+        for season in self.seasons:
+            if season.start <= day <= season.end and season.duty_per_day is not None:
+                return season.duty_per_day
+        return self.rules.duty_per_day

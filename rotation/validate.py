@@ -27,9 +27,12 @@ class Violation:
 
 
 def validate_folder(unit: Unit, out_dir: str | Path) -> list[Violation]:
-    """Check ``rota.csv`` and ``duty_days.csv`` in ``out_dir`` against the unit."""
+    """Check ``rota.csv``, ``duty_days.csv`` and ``duty.csv`` in ``out_dir`` against the unit."""
     out = Path(out_dir)
-    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"))
+    officers = _read(out / "duty.csv") if (out / "duty.csv").exists() else None
+    if officers is None and unit.rules.duty_per_day > 0:
+        return [Violation("file", "duty.csv is missing; the unit plans daily intake duty")]
+    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -38,8 +41,12 @@ def _read(path: Path) -> list[dict[str, str]]:
 
 
 def validate_rows(
-    unit: Unit, rota_rows: list[dict[str, str]], duty_rows: list[dict[str, str]]
+    unit: Unit,
+    rota_rows: list[dict[str, str]],
+    duty_rows: list[dict[str, str]],
+    officer_rows: list[dict[str, str]] | None = None,
 ) -> list[Violation]:
+    """Every broken hard rule; ``officer_rows`` (duty.csv) adds the daily duty rules."""
     v: list[Violation] = []
     r = unit.rules
     team_ids = [t.id for t in unit.teams]
@@ -103,17 +110,17 @@ def validate_rows(
         categories=("public", "de_facto"),
     )
     away: dict[str, set[date]] = {}
-    for a in unit.absences:
-        for k in range((a.end - a.start).days + 1):
-            away.setdefault(a.person, set()).add(a.start + timedelta(days=k))
+    for absence in unit.absences:
+        for k in range((absence.end - absence.start).days + 1):
+            away.setdefault(absence.person, set()).add(absence.start + timedelta(days=k))
     people = {p.id: p for p in unit.people}
 
     def here(pid: str, d: date) -> bool:
-        p = people[pid]
+        person = people[pid]
         return (
-            (p.start is None or p.start <= d)
-            and (p.end is None or d <= p.end)
-            and d.weekday() in p.weekdays
+            (person.start is None or person.start <= d)
+            and (person.end is None or d <= person.end)
+            and d.weekday() in person.weekdays
             and d not in away.get(pid, set())
         )
 
@@ -163,6 +170,93 @@ def validate_rows(
     }
     if len(expected) != len(duty_rows):
         v.append(Violation("file", "duty_days.csv has rows for teams not on intake"))
+    if officer_rows is not None:
+        workdays = [
+            r.start + timedelta(days=k)
+            for k in range(7 * r.weeks)
+            if (r.start + timedelta(days=k)).weekday() < 5 and r.start + timedelta(days=k) not in free
+        ]
+        v.extend(_check_officers(unit, on, workdays, officer_rows, duty_rows, here))
+    return v
+
+
+def _check_officers(
+    unit: Unit,
+    on: dict[int, list[str]],
+    workdays: list[date],
+    officer_rows: list[dict[str, str]],
+    duty_rows: list[dict[str, str]],
+    here,  # type: ignore[no-untyped-def]
+) -> list[Violation]:
+    """The daily duty rules, from duty.csv and duty_days.csv."""
+    r = unit.rules
+    v: list[Violation] = []
+    people = {p.id: p for p in unit.people}
+    intro = timedelta(weeks=r.introduction_weeks)
+    acting = {(row["date"], row["manager"]) for row in duty_rows if row["acting"] == "true"}
+    by_day: dict[tuple[str, str], list[str]] = {}
+    days_of: dict[str, list[date]] = {}
+    for i, row in enumerate(officer_rows, start=2):
+        d, t, q = date.fromisoformat(row["date"]), row["team"], row["person"]
+        person = people.get(q)
+        if person is None or person.team != t or person.role not in ("social_worker", "senior"):
+            v.append(Violation("duty", f"{d}: {q} is not a social worker of team {t}"))
+            continue
+        if row["role"] not in ("officer", "mentor"):
+            v.append(Violation("file", f"duty.csv row {i}: unknown role {row['role']!r}"))
+        if t not in on.get(int(row["period"]), []) or d not in workdays:
+            v.append(Violation("duty", f"{d}: {q} on duty though team {t} is not on intake that workday"))
+        if not here(q, d):
+            v.append(Violation("duty", f"{d}: {q} is on duty but not working that day"))
+        if (row["date"], q) in acting:
+            v.append(Violation("duty", f"{d}: {q} is on duty and acting manager the same day"))
+        by_day.setdefault((row["date"], t), []).append(q)
+        days_of.setdefault(q, []).append(d)
+    for row in duty_rows:
+        d = date.fromisoformat(row["date"])
+        needed = next(
+            (s.duty_per_day for s in unit.seasons if s.start <= d <= s.end and s.duty_per_day is not None),
+            r.duty_per_day,
+        )
+        officers = by_day.get((row["date"], row["team"]), [])
+        if len(set(officers)) != needed:
+            v.append(
+                Violation(
+                    "duty",
+                    f"{d}: team {row['team']} has {len(set(officers))} intake officers, duty needs {needed}",
+                )
+            )
+        for q in officers:
+            p = people[q]
+            if p.start is not None and d < p.start + intro:
+                experienced = [
+                    x
+                    for x in officers
+                    if x != q
+                    and (
+                        people[x].role == "senior"
+                        or people[x].start is None
+                        or d >= people[x].start + intro + timedelta(weeks=52)  # type: ignore[operator]
+                    )
+                ]
+                if not experienced:
+                    v.append(
+                        Violation("duty", f"{d}: new hire {q} is on duty without an experienced colleague")
+                    )
+    index = {d: i for i, d in enumerate(workdays)}
+    for q, days in days_of.items():
+        run = 1
+        seq = sorted(index[d] for d in days if d in index)
+        for a, b in itertools.pairwise(seq):
+            run = run + 1 if b - a == 1 else 1
+            if run > r.max_duty_days_in_row:
+                v.append(
+                    Violation(
+                        "duty",
+                        f"{workdays[b]}: {q} has {run} duty days in a row, at most "
+                        f"{r.max_duty_days_in_row} allowed",
+                    )
+                )
     return v
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -24,7 +25,7 @@ SCALE = 10_000  # objective terms in ten-thousandths of their unit
 class RuleGroup:
     """A set of constraints that stands or falls together, with the facts to explain it."""
 
-    rule: str  # "teams_on_duty", "min_rest", "staffing", "manager", "pin"
+    rule: str  # teams_on_duty, min_rest, staffing, manager, pin, duty, duty_in_row
     team: str | None = None
     period: int | None = None
     penalty: int = 1  # in a relaxed solve
@@ -37,6 +38,10 @@ class RotaModel:
     model: cp_model.CpModel = field(default_factory=cp_model.CpModel)
     on_intake: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     acting: dict[tuple[str, date, str], cp_model.IntVar] = field(default_factory=dict)
+    duty: dict[tuple[str, date], cp_model.IntVar] = field(default_factory=dict)  # person, day
+    duty_groups: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
+    duty_teams: set[str] = field(default_factory=set)  # whose duty grid is planned here
+    duty_cells: list[tuple[str, int]] = field(default_factory=list)  # (team, period) with a grid
     groups: dict[int, RuleGroup] = field(default_factory=dict)  # literal index -> group
     group_literals: list[cp_model.IntVar] = field(default_factory=list)
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
@@ -60,24 +65,6 @@ class RotaModel:
         self.groups[lit.index] = group
         self.group_literals.append(lit)
         return lit
-
-
-def build_model(coverage: Coverage, demand: Demand) -> RotaModel:
-    """All variables, hard rules (under group literals) and objective terms, in a fixed order."""
-    m = RotaModel(coverage, demand)
-    add_variables(m)
-    add_teams_on_duty(m)
-    add_min_rest(m)
-    add_staffing(m)
-    add_manager_coverage(m)
-    add_pins(m)
-    m.terms["rest"] = rest_shortfall(m)
-    m.terms["caseload"] = caseload_peak(m)
-    m.terms["intake_fairness"] = intake_fairness(m)
-    m.terms["holiday_fairness"] = holiday_fairness(m)
-    m.terms["acting_days"] = acting_days(m)
-    m.terms["tie_break"] = tie_break(m)
-    return m
 
 
 # --- variables ---------------------------------------------------------------------------------
@@ -252,15 +239,15 @@ def caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     return peak
 
 
-def _spread(m: RotaModel, name: str, loads: list[cp_model.LinearExpr], upper: int) -> cp_model.IntVar:
+def spread(m: RotaModel, name: str, loads: list[Any], upper: int) -> cp_model.IntVar:
     hi = m.model.new_int_var(0, upper, f"{name}_max")
     lo = m.model.new_int_var(0, upper, f"{name}_min")
     for load in loads:
         m.model.add(hi >= load)
         m.model.add(lo <= load)
-    spread = m.model.new_int_var(0, upper, f"{name}_spread")
-    m.model.add(spread == hi - lo)
-    return spread
+    width = m.model.new_int_var(0, upper, f"{name}_spread")
+    m.model.add(width == hi - lo)
+    return width
 
 
 def intake_fairness(m: RotaModel) -> cp_model.LinearExpr:
@@ -271,14 +258,14 @@ def intake_fairness(m: RotaModel) -> cp_model.LinearExpr:
         coefs = [round(SCALE * d.period_new[p] / d.team_fte[i]) for p in range(m.n_periods)]
         loads.append(sum(c * m.on_intake[t, p] for p, c in enumerate(coefs)))
     upper = int(SCALE * d.period_new.sum() / d.team_fte.min()) + 1
-    return _spread(m, "intake_per_fte", loads, upper)
+    return spread(m, "intake_per_fte", loads, upper)
 
 
 def holiday_fairness(m: RotaModel) -> cp_model.LinearExpr:
     """Spread across teams of intake workdays in holiday weeks."""
     days = [m.coverage.grid.holiday_workdays(p) for p in range(m.n_periods)]
     loads = [sum(days[p] * m.on_intake[t, p] for p in range(m.n_periods)) for t in m.team_ids]
-    return _spread(m, "holiday_days", loads, sum(days) + 1)
+    return spread(m, "holiday_days", loads, sum(days) + 1)
 
 
 def acting_days(m: RotaModel) -> cp_model.LinearExpr:

@@ -1,0 +1,227 @@
+"""The second planning level: who of the intake team takes the new cases each day.
+
+One function per duty rule and per duty objective term, on the same :class:`RotaModel` as the
+team level, so the two levels can be solved together or one after the other.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from itertools import pairwise
+
+from ortools.sat.python import cp_model
+
+from .model import SCALE, RotaModel, RuleGroup, spread
+
+
+def add_duty(m: RotaModel, fixed_intake: dict[tuple[str, int], bool] | None = None) -> None:
+    """Variables and hard rules of the duty grid, in a fixed order."""
+    add_duty_variables(m, fixed_intake)
+    add_duty_staffing(m)
+    add_duty_mentor(m)
+    add_duty_in_row(m)
+    add_duty_not_acting(m)
+    m.terms["person_caseload"] = person_caseload_peak(m)
+    m.terms["person_intake_max"], m.terms["person_intake_min"] = person_intake_fairness(m)
+    m.terms["duty_bunching"] = duty_bunching(m)
+    m.terms["holiday_adjacent_fairness"] = holiday_adjacent_fairness(m)
+
+
+def _cells(m: RotaModel):  # type: ignore[no-untyped-def]
+    """The team-period cells whose duty grid this model plans."""
+    return [(key, m.coverage.cells[key]) for key in m.duty_cells]
+
+
+def _teams(m: RotaModel) -> list:  # type: ignore[type-arg]
+    return [t for t in m.unit.teams if t.id in m.duty_teams]
+
+
+def _workers(m: RotaModel) -> list:  # type: ignore[type-arg]
+    return [p for p in m.unit.people if p.is_social_worker and p.team in m.duty_teams]
+
+
+def add_duty_variables(m: RotaModel, fixed_intake: dict[tuple[str, int], bool] | None) -> None:
+    for (t, p), cell in m.coverage.cells.items():
+        if t not in m.duty_teams or (fixed_intake is not None and not fixed_intake[t, p]):
+            continue
+        m.duty_cells.append((t, p))
+        for d, officers in cell.officers.items():
+            for q in officers:
+                var = m.model.new_bool_var(f"duty[{q},{d}]")
+                m.model.add_implication(var, m.on_intake[t, p])
+                m.duty[q, d] = var
+
+
+def duty_by_person(m: RotaModel) -> dict[str, list[tuple[date, cp_model.IntVar]]]:
+    by_person: dict[str, list[tuple[date, cp_model.IntVar]]] = {}
+    for (q, day), var in m.duty.items():
+        by_person.setdefault(q, []).append((day, var))
+    return by_person
+
+
+def _day_duty(m: RotaModel, officers: list[str], d: date) -> list[cp_model.IntVar]:
+    return [m.duty[q, d] for q in officers]
+
+
+def add_duty_staffing(m: RotaModel) -> None:
+    """Exactly ``duty_per_day`` officers from the intake team on each of its duty workdays."""
+    unit = m.unit
+    for (t, p), cell in _cells(m):
+        lit = m.duty_groups[t, p] = m.group(RuleGroup("duty", team=t, period=p))
+        for d, officers in cell.officers.items():
+            k = unit.duty_per_day_on(d)
+            total = sum(_day_duty(m, officers, d))
+            m.model.add(total <= k * m.on_intake[t, p])
+            m.model.add(total == k * m.on_intake[t, p]).only_enforce_if(lit)
+
+
+def add_duty_mentor(m: RotaModel) -> None:
+    """No new hire in introduction on duty without an experienced colleague the same day."""
+    unit = m.unit
+    weeks = unit.rules.introduction_weeks
+    for (t, p), cell in _cells(m):
+        for d, officers in cell.officers.items():
+            people = [unit.person(q) for q in officers]
+            for new in (q for q in people if q.in_introduction(d, weeks)):
+                beside = [m.duty[q.id, d] for q in people if q != new and q.experienced_on(d, weeks)]
+                m.model.add(m.duty[new.id, d] <= sum(beside)).only_enforce_if(m.duty_groups[t, p])
+
+
+def add_duty_in_row(m: RotaModel) -> None:
+    """At most ``max_duty_days_in_row`` consecutive duty workdays per person."""
+    limit = m.unit.rules.max_duty_days_in_row
+    workdays = m.coverage.grid.workdays
+    for team in _teams(m):
+        lit = m.group(RuleGroup("duty_in_row", team=team.id))
+        for person in m.unit.social_workers(team.id):
+            days = [m.duty.get((person.id, d)) for d in workdays]
+            for i in range(len(days) - limit):
+                window = [v for v in days[i : i + limit + 1] if v is not None]
+                if len(window) > limit:
+                    m.model.add(sum(window) <= limit).only_enforce_if(lit)
+
+
+def add_duty_not_acting(m: RotaModel) -> None:
+    """Nobody on duty on a day they act as manager."""
+    for (_, d, q), acting in m.acting.items():
+        if (q, d) in m.duty:
+            m.model.add(m.duty[q, d] + acting <= 1)
+
+
+def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
+    """Peak over people and weeks of expected open investigations per FTE (x SCALE).
+
+    A duty day brings the day's expected new investigations shared among its officers; they
+    stay open as the duration distribution says.
+    """
+    d = m.demand
+    grid = m.coverage.grid
+    unit = m.unit
+    s = d.survival
+    by_person = duty_by_person(m)
+    worst = 0.0
+    rows = []
+    for person in _workers(m):
+        base = d.person_baseline[person.id]
+        duties = by_person.get(person.id, [])
+        # A person's load only decays outside their intake weeks, so its peak lies in week 0
+        # or in a week they may take duty.
+        weeks = sorted({0} | {grid.week_of(day) for day, _ in duties})
+        for w in weeks:
+            coefs = []
+            for day, var in duties:
+                k = grid.week_of(day)
+                if k <= w:
+                    share = d.day_new[day] / max(unit.duty_per_day_on(day), 1)
+                    coefs.append((round(SCALE * share * s[w - k] / person.fte), var))
+            const = round(SCALE * base[w] / person.fte)
+            worst = max(worst, const + sum(c for c, _ in coefs))
+            rows.append((const, coefs))
+    peak = m.model.new_int_var(0, int(worst) + 1, "person_caseload_peak")
+    for const, coefs in rows:
+        m.model.add(peak >= const + sum(c * v for c, v in coefs if c))
+    return peak
+
+
+def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:
+    """Per team, each social worker's expected new investigations per present FTE (x SCALE)."""
+    d = m.demand
+    unit = m.unit
+    duties = duty_by_person(m)
+    loads: dict[str, list[cp_model.LinearExpr]] = {}
+    for team in _teams(m):
+        for person in unit.social_workers(team.id):
+            cap = d.person_capacity[person.id]
+            terms = [
+                round(SCALE * d.day_new[day] / max(unit.duty_per_day_on(day), 1) / cap) * var
+                for day, var in duties.get(person.id, [])
+            ]
+            load = sum(terms) if terms else cp_model.LinearExpr.constant(0)
+            loads.setdefault(team.id, []).append(load)  # type: ignore[arg-type]
+    return loads
+
+
+def person_intake_fairness(m: RotaModel) -> tuple[cp_model.LinearExpr, cp_model.LinearExpr]:
+    """Balance new investigations per present FTE within each team: the highest load (summed
+    over teams), then the lowest (maximised). Each has the team mean as a tight LP bound, which
+    a max-minus-min spread lacks; together they bound the spread."""
+    d = m.demand
+    upper = int(SCALE * sum(d.day_new.values()) / min(d.person_capacity.values())) + 1
+    highs, lows = [], []
+    for team, loads in _person_intake_loads(m).items():
+        hi = m.model.new_int_var(0, upper, f"person_intake_max[{team}]")
+        lo = m.model.new_int_var(0, upper, f"person_intake_min[{team}]")
+        for load in loads:
+            m.model.add(hi >= load)
+            m.model.add(lo <= load)
+        highs.append(hi)
+        lows.append(lo)
+    return sum(highs), -sum(lows)  # type: ignore[return-value]
+
+
+def duty_bunching(m: RotaModel) -> cp_model.LinearExpr:
+    """Pairs of back-to-back duty workdays of one person: spread duty through the period."""
+    workdays = m.coverage.grid.workdays
+    pairs = []
+    by_day: dict[date, list[cp_model.IntVar]] = {}
+    for person in _workers(m):
+        for a, b in pairwise(workdays):
+            va, vb = m.duty.get((person.id, a)), m.duty.get((person.id, b))
+            if va is not None and vb is not None:
+                both = m.model.new_bool_var(f"back_to_back[{person.id},{a}]")
+                m.model.add(both >= va + vb - 1)
+                pairs.append(both)
+                by_day.setdefault(a, []).append(both)
+    # Pigeonhole cuts: in L consecutive duty days of a team, a person takes at most ceil(L/2)
+    # days without two in a row, so L*k slots among A people force L*k - ceil(L/2)*A pairs.
+    for _, cell in _cells(m):
+        days = list(cell.officers)
+        for length in (2, 3, 4):
+            for i in range(len(days) - length + 1):
+                window = days[i : i + length]
+                if any(workdays.index(b) - workdays.index(a) != 1 for a, b in pairwise(window)):
+                    continue
+                people = set().union(*(cell.officers[x] for x in window))
+                slots = sum(m.unit.duty_per_day_on(x) for x in window)
+                forced = slots - (length + 1) // 2 * len(people)
+                inside = [z for x in window[:-1] for z in by_day.get(x, [])]
+                if forced > 0 and inside:
+                    on = m.on_intake[cell.team, cell.period]
+                    m.model.add(sum(inside) >= forced * on)
+    return sum(pairs) if pairs else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
+
+
+def holiday_adjacent_fairness(m: RotaModel) -> cp_model.LinearExpr:
+    """Within each team, spread of duty days before public holidays and on summer Fridays."""
+    grid = m.coverage.grid
+    unit = m.unit
+    duties = duty_by_person(m)
+    spreads = []
+    for team in _teams(m):
+        loads = []
+        for person in unit.social_workers(team.id):
+            days = [var for day, var in duties.get(person.id, []) if grid.is_holiday_adjacent(day)]
+            loads.append(sum(days) if days else cp_model.LinearExpr.constant(0))
+        if len(loads) > 1:
+            spreads.append(spread(m, f"holiday_adjacent[{team.id}]", loads, len(grid.workdays)))
+    return sum(spreads) if spreads else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]

@@ -22,6 +22,7 @@ from .explain import describe_groups
 from .grid import TimeGrid
 from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
+from .solver.duty import greedy_duty
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
 from .unit import OBJECTIVE_TERMS, Unit
 
@@ -142,6 +143,8 @@ def plan(
                 grid_model.model.add(grid_model.on_intake[key] == m.solution_values[var.index])
             for act, var in m.acting.items():
                 grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
+            grid_model.solution_values = m.solution_values
+            _hint(grid_model, {**m.solution_values, **_duty_hint(grid_model)})
             stages = [*_person_stages(grid_model), ("tie_break", grid_model.terms["tie_break"], 1.0)]
             later = (len(teams) - i - 1) * len(stages)
             if not run.stages(grid_model, stages, later=later, label=f" {team_id}"):
@@ -318,9 +321,17 @@ def _decisions(m: RotaModel) -> list[cp_model.IntVar]:
     return [*m.on_intake.values(), *m.acting.values(), *m.duty.values(), *m.group_literals]
 
 
-def _hint(m: RotaModel, values: dict[int, int]) -> None:
+def _duty_hint(m: RotaModel) -> dict[int, int]:
+    """The greedy duty grid, as values by variable index, for the first person-level stage."""
+    greedy = greedy_duty(m)
+    return {var.index: greedy.get(key, 0) for key, var in m.duty.items()}
+
+
+def _hint(m: RotaModel, values: dict[int, int | bool]) -> None:
     m.model.clear_hints()
     for var in _decisions(m):
+        if var.index not in values:
+            continue
         m.model.add_hint(var, values[var.index])
 
 

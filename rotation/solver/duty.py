@@ -225,3 +225,50 @@ def holiday_adjacent_fairness(m: RotaModel) -> cp_model.LinearExpr:
         if len(loads) > 1:
             spreads.append(spread(m, f"holiday_adjacent[{team.id}]", loads, len(grid.workdays)))
     return sum(spreads) if spreads else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
+
+
+def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
+    """A quick fair duty grid to start the search from (a hint, not a result).
+
+    Day by day, take the present officers with the fewest expected new investigations per
+    present FTE so far, preferring those not on duty the day before, keeping the day-in-row
+    limit and putting an experienced colleague beside a new hire where the day allows it.
+    """
+    unit = m.unit
+    d = m.demand
+    weeks = unit.rules.introduction_weeks
+    limit = unit.rules.max_duty_days_in_row
+    workdays = m.coverage.grid.workdays
+    previous = {day: workdays[i - 1] for i, day in enumerate(workdays) if i}
+    acting = {(q, day) for (_, day, q), var in m.acting.items() if m.solution_values.get(var.index)}
+    load: dict[str, float] = {}
+    run: dict[str, int] = {}
+    chosen: dict[tuple[str, date], int] = {}
+    for (_, _), cell in sorted(_cells(m), key=lambda kv: kv[0][1]):
+        for day, officers in cell.officers.items():
+            k = unit.duty_per_day_on(day)
+            free = [q for q in officers if (q, day) not in acting and run.get(q, 0) < limit]
+
+            def rank(q: str, day: date = day) -> tuple[bool, float, str]:
+                yesterday = chosen.get((q, previous.get(day, day)), 0) == 1
+                return (yesterday, load.get(q, 0.0) / d.person_capacity[q], q)
+
+            picked = sorted(free, key=rank)[:k]
+            people = {q: unit.person(q) for q in picked}
+            if any(p.in_introduction(day, weeks) for p in people.values()) and not any(
+                p.experienced_on(day, weeks) and not p.in_introduction(day, weeks) for p in people.values()
+            ):
+                spare = [
+                    q
+                    for q in sorted(free, key=rank)
+                    if q not in picked and unit.person(q).experienced_on(day, weeks)
+                ]
+                if spare and picked:
+                    picked[-1] = spare[0]
+            for q in officers:
+                on = int(q in picked)
+                chosen[q, day] = on
+                run[q] = run.get(q, 0) + 1 if on else 0
+                if on:
+                    load[q] = load.get(q, 0.0) + d.day_new[day] / max(k, 1)
+    return chosen

@@ -99,7 +99,7 @@ def read_history(path: str | Path) -> pd.Series:
             )
     else:
         counts = pd.Series(1.0, index=frame.index)
-    monday = days - pd.to_timedelta(days.dt.weekday, unit="D")
+    monday = days - pd.to_timedelta(days.dt.day_of_week, unit="D")
     weekly = counts.groupby(monday).sum().sort_index()
     first, last = weekly.index.min(), weekly.index.max()
     full = pd.date_range(first, last, freq="7D")

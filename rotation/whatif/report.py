@@ -163,7 +163,7 @@ def _plot_share(comparison: Comparison) -> bytes:
     names = [o.row["scenario"] for o in comparison.outcomes]
     data = [np.asarray(o.share_by_year) * 100 for o in comparison.outcomes]
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(names) + 1.2))
-    ax.boxplot(data, vert=False, whis=(5, 95), showfliers=False)
+    ax.boxplot(data, orientation="horizontal", whis=(5, 95), showfliers=False)
     ax.set_yticks(range(1, len(names) + 1), names)
     ax.invert_yaxis()
     ax.set_xlabel("%")

@@ -1,0 +1,180 @@
+"""compare on municipality C, seeds, the forecast, the HTML report in headless Chromium, bad input."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date, timedelta
+from pathlib import Path
+
+import holidays
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from rotation import load_unit, plan, prepare, rota_metrics
+from rotation.cli import cli
+from rotation.whatif import CompareOptions, compare, scenario_list, write_html, write_plan_report
+from rotation.whatif.compare import COLUMNS
+from rotation.whatif.forecast import forecast, workday_factor
+from rotation.whatif.scenarios import Scenario, regroup
+from rotation.whatif.simulate import flow_setup, simulate
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "municipality-c"
+
+
+@pytest.fixture(scope="module")
+def unit():
+    return load_unit(EXAMPLE)
+
+
+@pytest.fixture(scope="module")
+def comparison(unit):
+    scenarios = scenario_list([3], [2], True, [0])
+    return compare(unit, scenarios, CompareOptions(years=6, seed=3, time_limit=10), jobs=2)
+
+
+def test_three_teams_four_protected_weeks_per_six_week_cycle(comparison) -> None:
+    row = comparison.outcomes[0].row
+    assert row["teams"] == 3 and not row["dedicated_intake"]
+    assert row["protected_weeks"] == 4.0
+    assert row["cycle_weeks"] == 6.0
+    assert row["solver_status"]
+
+
+def test_table_has_every_column(comparison) -> None:
+    for row in comparison.rows():
+        assert list(row) == COLUMNS
+    assert comparison.outcomes[1].row["solver_status"] == "NO_ROTATION"
+    assert comparison.outcomes[1].row["managers_needed"] == 4  # three teams and the intake group
+    shares = [o.row["share_in_time"] for o in comparison.outcomes]
+    assert all(0 < s <= 1 for s in shares)
+
+
+def test_seed_reproduces_and_differs(unit) -> None:
+    planning = prepare(unit)
+    result = plan(planning, time_limit=10, workers=1)
+    assert result.rota is not None
+    setup = flow_setup(planning, result.rota)
+    a, b, c = simulate(setup, 3, 7), simulate(setup, 3, 7), simulate(setup, 3, 8)
+    assert np.array_equal(a.share_in_time, b.share_in_time)
+    assert np.array_equal(a.caseload_p90, b.caseload_p90)
+    assert not np.array_equal(a.new_investigations, c.new_investigations)
+
+
+def test_regroup_spreads_seniors_and_part_timers(unit) -> None:
+    org = regroup(unit, Scenario(4, 1))
+    teams = [t.id for t in org.unit.teams]
+    seniors = [sum(1 for p in org.unit.social_workers(t) if p.role == "senior") for t in teams]
+    part = [sum(1 for p in org.unit.social_workers(t) if p.fte < 1) for t in teams]
+    assert max(seniors) - min(seniors) <= 1 and max(part) - min(part) <= 1
+    assert org.managers_needed == 4 and org.managers_had == 3 and len(org.vacancies) == 1
+    assert org.unit.rules.target_rest_weeks == 3
+    assert regroup(unit, Scenario(3, 3)).unit.rules.weeks == 51  # trimmed to whole periods
+
+
+def test_forecast_recovers_a_known_seasonal_profile() -> None:
+    public = dict(holidays.country_holidays("SE", years=range(2019, 2027), categories=("public", "de_facto")))
+    rng = np.random.default_rng(5)
+    true = 1 + 0.15 * np.cos(2 * np.pi * np.arange(52) / 52)
+    true /= true.mean()
+    mondays = [date(2021, 1, 4) + timedelta(weeks=k) for k in range(4 * 52)]
+    lam = [45 * true[min(d.isocalendar().week, 52) - 1] * workday_factor(d, public) for d in mondays]
+    history = pd.Series(rng.poisson(lam).astype(float), index=pd.to_datetime(mondays))
+    fc = forecast(history, date(2025, 1, 6), 52)
+    assert fc.trend_per_year is None  # no trend in the data, none in the forecast
+    assert np.abs(fc.profile[1:] - true).mean() < 0.05
+    assert np.corrcoef(fc.profile[1:], true)[0, 1] > 0.85
+    frame = fc.weeks
+    assert (frame.referrals_low < frame.referrals).all() and (frame.referrals < frame.referrals_high).all()
+    assert abs(frame.referrals.mean() - 45) < 4
+
+
+def test_forecast_cli_writes_a_demand_file_the_planner_reads(tmp_path: Path) -> None:
+    rows = [
+        (date(2024, 1, 1) + timedelta(days=d)).isoformat()
+        for d in range(0, 3 * 364)
+        for _ in range(d % 13 % 7)
+    ]
+    (tmp_path / "history.csv").write_text("date\n" + "\n".join(rows) + "\n")
+    unit_dir = tmp_path / "unit"
+    shutil.copytree(EXAMPLE, unit_dir)
+    out = unit_dir / "demand.csv"
+    result = CliRunner().invoke(
+        cli, ["forecast", str(tmp_path / "history.csv"), "--unit", str(unit_dir), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    toml = (unit_dir / "unit.toml").read_text()
+    toml = toml.replace("referrals_per_week = 45", 'file = "demand.csv"').replace(
+        'seasonal = "se-school"', 'seasonal = "none"'
+    )
+    (unit_dir / "unit.toml").write_text(toml)
+    planned = load_unit(unit_dir)
+    assert planned.demand.weekly_referrals is not None and len(planned.demand.weekly_referrals) == 52
+
+
+def test_bad_history_is_one_line_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "history.csv"
+    bad.write_text("date,referrals\n2024-01-01,40\n2024-01-08,forty\n")
+    out = tmp_path / "demand.csv"
+    result = CliRunner().invoke(cli, ["forecast", str(bad), "--out", str(out)])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert result.output.startswith("error: history.csv, row 3, field 'referrals'")
+    assert not out.exists() and not list(tmp_path.glob(".demand*"))
+    result = CliRunner().invoke(cli, ["compare", str(tmp_path / "nowhere"), "--years", "1"])
+    assert result.exit_code == 2 and result.output.startswith("error: ")
+    assert "Traceback" not in result.output
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def _render(html: Path, tmp_path: Path) -> tuple[str, Path]:
+    browser = _chromium()
+    if browser is None:
+        pytest.skip("chromium is not installed (.ci/run installs it)")
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1200,900", html.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", html.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    return dom, shot
+
+
+def test_report_renders_in_headless_chromium(comparison, tmp_path: Path) -> None:
+    html = write_html(comparison, tmp_path / "report.html")
+    dom, shot = _render(html, tmp_path)
+    assert dom.count("data:image/png;base64,") == 3
+    assert "Klara inom fyra månader" in dom  # the unit's language is Swedish
+    assert shot.stat().st_size > 10_000
+
+
+def test_single_plan_report(unit, tmp_path: Path) -> None:
+    planning = prepare(unit)
+    result = plan(planning, time_limit=10, workers=1)
+    metrics = rota_metrics(planning, result.rota)
+    html = write_plan_report(planning, result, metrics, tmp_path / "plan.html", years=3)
+    dom, _ = _render(html, tmp_path)
+    assert dom.count("data:image/png;base64,") == 2

@@ -122,3 +122,9 @@ from .feeds.cli import links, publish, serve  # noqa: E402
 cli.add_command(publish)
 cli.add_command(links)
 cli.add_command(serve)
+
+from .whatif.cli import compare, forecast, report  # noqa: E402
+
+cli.add_command(forecast)
+cli.add_command(compare)
+cli.add_command(report)

@@ -61,9 +61,10 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
     folder = Path(folder)
     if not folder.is_dir():
         raise InputError(str(folder), "not a folder; expected a plan folder written by 'rotation plan'")
-    _check_valid(folder / "summary.json")
+    _check_valid(folder / "summary.json", unit)
     start = unit.rules.start
     end = start + timedelta(weeks=unit.rules.weeks, days=-1)
+    period_days = 7 * unit.rules.period_weeks
     team_ids = {t.id for t in unit.teams}
     person_ids = {p.id for p in unit.people}
 
@@ -72,14 +73,20 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
         period = IntakePeriod(
             rec.integer("period"), rec.day("start"), rec.day("end"), rec.known("team", team_ids)
         )
-        if period.end < period.start:
-            raise rec.error("end", "is before start")
+        offset = (period.start - start).days
+        if not (start <= period.start <= end) or offset % period_days:
+            raise rec.error(
+                "start",
+                f"{period.start} is not a period start of this unit; is this the plan of another unit?",
+            )
+        if period.end != period.start + timedelta(days=period_days - 1):
+            raise rec.error("end", f"{period.end} does not end the period that starts {period.start}")
         intake.append(period)
     managed = []
     for rec in _rows(folder / "duty_days.csv", ("date", "period", "team", "manager", "acting")):
         managed.append(
             ManagedDay(
-                rec.day("date"),
+                rec.within("date", start, end),
                 rec.known("team", team_ids),
                 rec.known("manager", person_ids, required=False),
                 rec.boolean("acting"),
@@ -89,7 +96,7 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
     if (folder / "duty.csv").exists():
         duty = tuple(
             DutyDay(
-                rec.day("date"),
+                rec.within("date", start, end),
                 rec.known("team", team_ids),
                 rec.known("person", person_ids),
                 rec.known("role", set(DUTY_ROLES)),
@@ -99,7 +106,7 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
     return Plan(start, end, tuple(intake), tuple(managed), duty)
 
 
-def _check_valid(path: Path) -> None:
+def _check_valid(path: Path, unit: Unit) -> None:
     if not path.exists():
         raise InputError(str(path), "missing; expected a plan folder written by 'rotation plan'")
     try:
@@ -111,6 +118,11 @@ def _check_valid(path: Path) -> None:
             str(path),
             'the plan is not valid ("valid" is not true); only a valid plan is published — '
             "fix the unit and run 'rotation plan' again",
+        )
+    if summary.get("unit") not in (None, unit.name):
+        raise InputError(
+            str(path),
+            f"is the plan of '{summary['unit']}', not of '{unit.name}'; is this the plan of another unit?",
         )
 
 
@@ -133,6 +145,14 @@ class _Record:
             return date.fromisoformat(value)
         except ValueError:
             raise self.error(field, f"'{value}' is not a date (YYYY-MM-DD)") from None
+
+    def within(self, field: str, first: date, last: date) -> date:
+        value = self.day(field)
+        if not first <= value <= last:
+            raise self.error(
+                field, f"{value} is outside the unit's horizon; is this the plan of another unit?"
+            )
+        return value
 
     def integer(self, field: str) -> int:
         value = self.text(field)

@@ -38,6 +38,11 @@ def build_model(
     m = RotaModel(coverage, demand)
     m.duty_teams = duty_teams if duty_teams is not None else {t.id for t in coverage.grid.unit.teams}
     add_variables(m)
+    if fixed_intake is not None:
+        # The team level is solved: only its decisions are needed, to be fixed by the caller.
+        add_duty(m, fixed_intake)
+        m.terms["tie_break"] = tie_break(m)
+        return m
     add_teams_on_duty(m)
     add_min_rest(m)
     add_staffing(m)

@@ -233,11 +233,22 @@ def free_port() -> int:
 def live_server(site: Path, threads: int = 8) -> Iterator[str]:
     """The real WSGI app under waitress on 127.0.0.1 (a free port); yields the base URL."""
     server = create_server(make_app(site), host="127.0.0.1", port=0, threads=threads)
-    thread = threading.Thread(target=server.run, daemon=True)
+    stopping = threading.Event()
+
+    def run() -> None:
+        try:
+            server.run()
+        except (OSError, ValueError):  # the loop notices the closed socket only after close()
+            if not stopping.is_set():
+                raise
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.effective_port}"
     finally:
+        stopping.set()
+        server.task_dispatcher.shutdown()
         server.close()
         thread.join(timeout=5)
 

@@ -7,6 +7,7 @@ Exit codes: 0 a valid rota (or, with --relax, the least-bad one), 1 no rota exis
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -14,8 +15,9 @@ import click
 from .errors import InputError
 from .pipeline import InvalidRotaError, PlanReport, plan_unit
 from .read import load_unit
+from .replan import replan_unit, swap_periods
 from .solve import explain, prepare
-from .text import format_report
+from .text import format_replan, format_report
 
 
 def main() -> None:
@@ -44,22 +46,40 @@ def _fail_input(error: InputError) -> None:
 )
 @click.option(
     "--time-limit",
-    default=60.0,
+    default=30.0,
     show_default=True,
     type=click.FloatRange(min=0.1),
     help="Seconds the solver may use in all.",
+)
+@click.option(
+    "--duty-mode",
+    type=click.Choice(["sequential", "joint"]),
+    default="sequential",
+    show_default=True,
+    help="Plan the daily duty grid after the team rota, or both levels together.",
 )
 @click.option(
     "--relax",
     is_flag=True,
     help="When no rota exists, write the least-bad one and list every broken rule.",
 )
+@click.option("--html", is_flag=True, help="Also write report.html: tables and plots for a committee.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
-def plan_command(unit_dir: Path, out_dir: Path, time_limit: float, relax: bool, quiet: bool) -> None:
+def plan_command(
+    unit_dir: Path, out_dir: Path, time_limit: float, duty_mode: str, relax: bool, html: bool, quiet: bool
+) -> None:
     """Plan the intake rota of UNIT_DIR and write it to --out."""
     progress = None if quiet else _progress_printer()
     try:
-        report = plan_unit(unit_dir, out_dir, time_limit=time_limit, relax=relax, progress=progress)
+        report = plan_unit(
+            unit_dir,
+            out_dir,
+            time_limit=time_limit,
+            relax=relax,
+            progress=progress,
+            duty_mode=duty_mode,
+            html=html,
+        )
     except InputError as e:
         _fail_input(e)
     except InvalidRotaError as e:
@@ -115,6 +135,118 @@ def check_command(unit_dir: Path, time_limit: float) -> None:
     for line in conflicts:
         click.echo(f"  - {line}")
     sys.exit(1)
+
+
+@cli.command("replan")
+@click.argument("unit_dir", type=click.Path(path_type=Path))
+@click.option(
+    "--published",
+    "published_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The plan folder staff have seen (never overwritten).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="A new folder for the new version.",
+)
+@click.option(
+    "--freeze-weeks",
+    default=4,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Periods starting within this many weeks keep their teams.",
+)
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Re-plan as of this date (default: today).",
+)
+@click.option(
+    "--allow-frozen-changes",
+    is_flag=True,
+    help="Change frozen periods where keeping them breaks a rule (as few as possible).",
+)
+@click.option(
+    "--max-worse",
+    default=0.0,
+    show_default=True,
+    type=click.FloatRange(0, 100),
+    help="Accept up to this many percent worse balance to change fewer periods.",
+)
+@click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def replan_command(
+    unit_dir: Path,
+    published_dir: Path,
+    out_dir: Path,
+    freeze_weeks: int,
+    today: datetime | None,
+    allow_frozen_changes: bool,
+    max_worse: float,
+    time_limit: float,
+    quiet: bool,
+) -> None:
+    """Re-plan UNIT_DIR against a published plan: frozen near future, fewest changes."""
+    try:
+        replan = replan_unit(
+            unit_dir,
+            published_dir,
+            out_dir,
+            freeze_weeks=freeze_weeks,
+            today=today.date() if today else None,
+            allow_frozen_changes=allow_frozen_changes,
+            balance_slack=max_worse / 100,
+            time_limit=time_limit,
+            progress=None if quiet else _progress_printer(),
+        )
+    except InputError as e:
+        _fail_input(e)
+    except InvalidRotaError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(3)
+    if not quiet:
+        click.echo("", err=True)
+    click.echo(format_replan(replan))
+    if replan.report.result.rota is None and not allow_frozen_changes and replan.report.result.conflicts:
+        click.echo("Run again with --allow-frozen-changes to change as few frozen periods as repair this.")
+    sys.exit(0 if replan.report.result.rota is not None else 1)
+
+
+@cli.command("swap")
+@click.argument("unit_dir", type=click.Path(path_type=Path))
+@click.argument("period_a")
+@click.argument("period_b")
+@click.option(
+    "--plan", "plan_dir", required=True, type=click.Path(path_type=Path), help="The published plan folder."
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder for the new version (default: PLAN_DIR.vN beside it).",
+)
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def swap_command(
+    unit_dir: Path, period_a: str, period_b: str, plan_dir: Path, out_dir: Path | None, today: datetime | None
+) -> None:
+    """Let the teams of PERIOD_A and PERIOD_B trade (a period number or a date in it)."""
+    try:
+        replan = swap_periods(
+            unit_dir, plan_dir, period_a, period_b, out_dir, today=today.date() if today else None
+        )
+    except InputError as e:
+        _fail_input(e)
+    except InvalidRotaError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(3)
+    click.echo(format_replan(replan))
+    sys.exit(0 if replan.report.result.rota is not None else 1)
 
 
 from .feeds.cli import links, publish, serve  # noqa: E402

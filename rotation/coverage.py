@@ -52,7 +52,9 @@ class Coverage:
         return self.cells[team, period]
 
 
-def build_coverage(grid: TimeGrid) -> Coverage:
+def build_coverage(grid: TimeGrid, since: date | None = None) -> Coverage:
+    """Facts per team and period. Days before ``since`` (a re-plan's today) are history: they
+    raise no staffing, manager or duty gap, since no plan can change them."""
     unit = grid.unit
     cells: dict[tuple[str, int], TeamPeriod] = {}
     for p in range(len(grid.periods)):
@@ -62,6 +64,8 @@ def build_coverage(grid: TimeGrid) -> Coverage:
             for d in days:
                 count = len(grid.counted_present(team.id, d))
                 cell.present_counts[d] = count
+                if since is not None and d < since:
+                    continue
                 cell.officers[d] = [p.id for p in unit.social_workers(team.id) if grid.present(p.id, d)]
                 duty = unit.duty_per_day_on(d)
                 if len(cell.officers[d]) < duty:

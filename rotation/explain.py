@@ -68,12 +68,30 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
     by_period: dict[int, list[RuleGroup]] = defaultdict(list)
     lines: list[str] = []
     for g in groups:
-        if g.period is not None and g.rule in ("staffing", "manager", "teams_on_duty", "duty"):
+        if g.period is not None and g.rule in (
+            "staffing",
+            "manager",
+            "teams_on_duty",
+            "duty",
+            "frozen",
+            "swap",
+        ):
             by_period[g.period].append(g)
     for p in sorted(by_period):
         label = grid.periods[p].label
         need = [g for g in by_period[p] if g.rule == "teams_on_duty"]
-        reasons = "; ".join(team_reason(g, coverage) for g in by_period[p] if g.rule != "teams_on_duty")
+        kept = [g for g in by_period[p] if g.rule in ("frozen", "swap")]
+        reasons = "; ".join(
+            team_reason(g, coverage)
+            for g in by_period[p]
+            if g.rule not in ("teams_on_duty", "frozen", "swap")
+        )
+        if kept:
+            g = kept[0]
+            why = "is frozen (started or within the frozen window)" if g.rule == "frozen" else "is asked for"
+            head = f"{label}: team {g.team} there {why}"
+            lines.append(f"{head}, but {reasons}" if reasons else head)
+            continue
         if need and conflict:
             k = rules.teams_on_duty
             head = "no team can take intake" if k == 1 else f"{k} teams cannot take intake"

@@ -93,6 +93,25 @@ LABELS: dict[str, dict[str, str]] = {
         "sv": "Skillnad dagar före helg inom team",
         "en": "Spread of days before holidays within a team",
     },
+    "person_peak_open_per_fte": {
+        "sv": "Högsta öppna utredningar per heltid",
+        "en": "Peak open investigations per FTE",
+    },
+    "changes_title": {"sv": "Ändringar i mottagningsschemat", "en": "Changes to the intake rota"},
+    "changes_version": {"sv": "Version", "en": "Version"},
+    "frozen": {"sv": "Låsta perioder", "en": "Frozen periods"},
+    "changed_periods": {"sv": "Ändrade perioder", "en": "Changed periods"},
+    "changed_duty": {"sv": "Ändrade mottagningsdagar", "en": "Changed duty days"},
+    "changed_acting": {"sv": "Ändrade dagar med tf. chef", "en": "Changed acting-manager days"},
+    "no_changes": {"sv": "Inga ändringar.", "en": "No changes."},
+    "what": {"sv": "Vad", "en": "What"},
+    "when": {"sv": "När", "en": "When"},
+    "before": {"sv": "Före", "en": "Before"},
+    "after": {"sv": "Efter", "en": "After"},
+    "change_period": {"sv": "Mottagningsperiod", "en": "Intake period"},
+    "change_duty": {"sv": "Mottagningsdag", "en": "Duty day"},
+    "change_acting": {"sv": "Tf. chef", "en": "Acting manager"},
+    "affected": {"sv": "Berörda", "en": "People affected"},
     "yes": {"sv": "ja", "en": "yes"},
     "no": {"sv": "nej", "en": "no"},
 }
@@ -100,3 +119,8 @@ LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str, language: str) -> str:
     return LABELS.get(key, {}).get(language, key)
+
+
+def person_label(key: str, language: str) -> str:
+    """Columns of the per-person tables, where a few figures mean something else than per team."""
+    return label(f"person_{key}" if f"person_{key}" in LABELS else key, language)

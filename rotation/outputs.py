@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .labels import label
+from .labels import label, person_label
 from .metrics import RotaMetrics
 from .rota import Rota
 from .solve import Planning
@@ -102,9 +102,13 @@ def team_rows(metrics: RotaMetrics) -> list[dict[str, Any]]:
 
 
 @contextmanager
-def atomic_folder(target: Path) -> Iterator[Path]:
-    """Yield a temporary folder that replaces ``target`` only if the block succeeds."""
+def atomic_folder(target: Path, replace: bool = True) -> Iterator[Path]:
+    """Yield a temporary folder that replaces ``target`` only if the block succeeds.
+
+    Without ``replace`` the target must not exist: a published plan is never overwritten."""
     target = Path(target)
+    if target.exists() and not replace:
+        raise InputError(str(target), "exists; a new plan version goes to a new folder")
     if target.exists() and not target.is_dir():
         raise InputError(str(target), "exists and is not a folder")
     if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
@@ -142,6 +146,12 @@ def write_tables(folder: Path, planning: Planning, rota: Rota, metrics: RotaMetr
     if rota.officers:
         write_csv(folder / "duty.csv", OFFICER_COLUMNS, officer_rows(rota))
         write_csv(folder / "people.csv", PEOPLE_COLUMNS, metrics.people_rows())
+
+
+def write_version(folder: Path, version: dict[str, Any]) -> None:
+    """version.json: the plan's version, its parent plan and the command that made it."""
+    text = json.dumps(version, indent=2, ensure_ascii=False, default=str)
+    (folder / "version.json").write_text(text + "\n", encoding="utf-8")
 
 
 def write_summary(folder: Path, summary: dict[str, Any]) -> None:
@@ -195,7 +205,7 @@ def write_workbook(
             (label("sheet_duty", lang), duty_grid(planning, rota)),
             (
                 label("sheet_people", lang),
-                pd.DataFrame(metrics.people_rows()).rename(columns=lambda c: label(c, lang)),
+                pd.DataFrame(metrics.people_rows()).rename(columns=lambda c: person_label(c, lang)),
             ),
         ]
     sheets.append((label("sheet_summary", lang), compare_frame))

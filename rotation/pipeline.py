@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +14,11 @@ from .metrics import RotaMetrics, rota_metrics
 from .outputs import (
     atomic_folder,
     duty_rows,
+    officer_rows,
     rota_rows,
     write_summary,
     write_tables,
+    write_version,
     write_workbook,
 )
 from .read import load_unit
@@ -134,8 +138,10 @@ def plan_unit(
     progress: Progress | None = None,
     workers: int = 2,
     duty_mode: str = "sequential",
+    html: bool = False,
 ) -> PlanReport:
-    """Plan a unit folder; write the plan folder when a rota was found (and ``out_dir`` given).
+    """Plan a unit folder; write the plan folder when a rota was found (and ``out_dir`` given),
+    with ``html`` also a self-contained report.html.
 
     Raises :class:`rotation.errors.InputError` for mistakes in the folder and
     :class:`InvalidRotaError` if the validator rejects a rota the solver called valid.
@@ -148,18 +154,50 @@ def plan_unit(
     report = PlanReport(planning, result, baseline(planning))
     if result.rota is None:
         return report
-    report.metrics = rota_metrics(planning, result.rota)
     if out_dir is None:
-        report.violations = validate_rows(unit, rota_rows(planning, result.rota), duty_rows(result.rota))
+        report.metrics = rota_metrics(planning, result.rota)
+        report.violations = validate_rows(
+            unit,
+            rota_rows(planning, result.rota),
+            duty_rows(result.rota),
+            officer_rows(result.rota) if result.rota.officers else None,
+        )
         _check(report, relax)
         return report
-    with atomic_folder(Path(out_dir)) as tmp:
-        write_tables(tmp, planning, result.rota, report.metrics)
-        report.violations = validate_folder(unit, tmp)
+    return write_plan(report, Path(out_dir), relax=relax, html=html)
+
+
+def write_plan(
+    report: PlanReport,
+    out_dir: Path,
+    relax: bool = False,
+    html: bool = False,
+    since: date | None = None,
+    extra: Callable[[Path], None] | None = None,
+    version: dict[str, Any] | None = None,
+) -> PlanReport:
+    """Write, validate and move into place a plan folder for ``report.result.rota``.
+
+    ``since`` limits the day-by-day validation to the days a re-plan could change; ``extra``
+    writes more files into the folder before it is moved into place; ``version`` is recorded
+    in version.json (default: version 1 without a parent)."""
+    planning, rota = report.planning, report.result.rota
+    assert rota is not None
+    report.metrics = rota_metrics(planning, rota)
+    with atomic_folder(out_dir, replace=version is None) as tmp:
+        write_tables(tmp, planning, rota, report.metrics)
+        report.violations = validate_folder(planning.unit, tmp, since)
         _check(report, relax)
         write_summary(tmp, report.summary())
-        write_workbook(tmp, planning, result.rota, report.metrics, report.comparison())
-    report.out_dir = Path(out_dir)
+        write_workbook(tmp, planning, rota, report.metrics, report.comparison())
+        write_version(tmp, version or {"version": 1, "parent": None, "command": "plan"})
+        if html:
+            from .whatif.report import write_plan_report  # matplotlib: only when asked
+
+            write_plan_report(planning, report.result, report.metrics, tmp / "report.html")
+        if extra is not None:
+            extra(tmp)
+    report.out_dir = out_dir
     return report
 
 

@@ -51,7 +51,7 @@ def with_officers(rota: Rota, coverage: Coverage, on_duty: dict[tuple[str, date]
     for day in rota.duty_days:
         people = [
             unit.person(q)
-            for q in coverage.cell(day.team, day.period).officers[day.date]
+            for q in coverage.cell(day.team, day.period).officers.get(day.date, [])
             if on_duty.get((q, day.date))
         ]
         has_new = any(q.in_introduction(day.date, weeks) for q in people)

@@ -24,6 +24,7 @@ from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
 from .solver.duty import greedy_duty
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
+from .solver.stability import Baseline, add_frozen, changed_duty_days, changed_periods
 from .unit import OBJECTIVE_TERMS, Unit
 
 Progress = Callable[[str, float, float, float], None]  # stage, objective, bound, seconds
@@ -73,9 +74,11 @@ class PlanResult:
         return max((s.gap for s in self.stages), default=0.0)
 
 
-def prepare(unit: Unit) -> Planning:
+def prepare(unit: Unit, since: date | None = None) -> Planning:
+    """Everything computed before solving; ``since`` (a re-plan's today) leaves earlier days
+    to history."""
     grid = TimeGrid(unit)
-    return Planning(unit, grid, build_coverage(grid), build_demand(unit, grid))
+    return Planning(unit, grid, build_coverage(grid, since), build_demand(unit, grid))
 
 
 PERSON_TERMS = (
@@ -88,7 +91,7 @@ PERSON_TERMS = (
 PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and its slack
 _TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
 _SCALED = ("rest", "caseload", "intake_fairness", "person_caseload", "person_intake_max", "person_intake_min")
-StageSpec = tuple[str, Any, float]  # name, expression, scale to the term's unit
+StageSpec = tuple[str, Any, float, float]  # name, expression, scale to the term's unit, slack
 
 
 def plan(
@@ -98,33 +101,45 @@ def plan(
     workers: int = 2,
     progress: Progress | None = None,
     duty_mode: str = "sequential",
+    baseline: Baseline | None = None,
 ) -> PlanResult:
     """Plan the rota (and, when ``duty_per_day`` > 0, the daily duty grid).
 
     ``duty_mode`` "sequential" solves the team level first and the duty grid for the chosen
     teams after it (falling back to "joint" if that grid cannot exist); "joint" solves both
-    levels in one model. "No rota exists" is a status with an explanation, not an exception.
+    levels in one model. With a ``baseline`` (a published plan) frozen periods keep their teams
+    and, after the quality terms, as few periods and duty days as possible change.
+    "No rota exists" is a status with an explanation, not an exception.
     """
     planning = unit if isinstance(unit, Planning) else prepare(unit)
     run = _Run(planning, time.monotonic(), time_limit, workers, progress)
     with_duty = planning.unit.rules.duty_per_day > 0
     joint = with_duty and (duty_mode == "joint" or relax)
     m = build_model(planning.coverage, planning.demand, duty=joint)
-    if relax:
-        broken = sum(g.penalty * lit.Not() for lit, g in _groups(m))
-        if not run.stages(m, [("broken rules", broken, 1)], later=6):
-            return run.result(None)
-    else:
-        for lit in m.group_literals:
+    slack = baseline.balance_slack if baseline else 0.0
+    if baseline is not None:
+        add_frozen(m, baseline)
+    allow_frozen = baseline is not None and baseline.allow_frozen_changes
+    soft = [(lit, g) for lit, g in _groups(m) if relax or (g.rule == "frozen" and allow_frozen)]
+    soft_ids = {lit.index for lit, _ in soft}
+    for lit in m.group_literals:
+        if lit.index not in soft_ids:
             m.model.add(lit == 1)
+    if soft:
+        name = "broken rules" if relax else "changed frozen periods"
+        broken = sum(g.penalty * lit.Not() for lit, g in soft)
+        if not run.stages(m, [(name, broken, 1, 0.0)], later=6):
+            return run.result(None)
 
-    team = _objective_stages(m, planning.unit)
-    tie = [("tie_break", m.terms["tie_break"], 1.0)]
-    person = _person_stages(m) if joint else []
-    first = team + (person if joint else []) + tie
+    team = [(n, e, sc, slack) for n, e, sc, _ in _objective_stages(m, planning.unit)]
+    if baseline is not None:
+        team.append(("changed_periods", changed_periods(m, baseline), 1, 0.0))
+    tie = [("tie_break", m.terms["tie_break"], 1.0, 0.0)]
+    person = _person_stages(m, baseline) if joint else []
+    first = team + person + tie
     if not run.stages(m, first, later=0 if joint or not with_duty else len(PERSON_TERMS) + 1):
         if run.log and run.log[-1].status == "INFEASIBLE" and len(run.log) == 1:
-            return run.result(None, conflicts=explain(planning))
+            return run.result(None, conflicts=explain(planning, baseline=baseline))
         return run.result(None)
     if with_duty and not joint:
         # With the teams fixed, each team's duty grid is independent of the others' (people
@@ -132,8 +147,8 @@ def plan(
         rota = _read_rota(m, planning.coverage)
         on_duty: dict[tuple[str, date], bool] = {}
         teams = [t.id for t in planning.unit.teams]
+        fixed = {key: m.solution_values[var.index] for key, var in m.on_intake.items()}
         for i, team_id in enumerate(teams):
-            fixed = {key: m.solution_values[var.index] for key, var in m.on_intake.items()}
             grid_model = build_model(
                 planning.coverage, planning.demand, duty=True, duty_teams={team_id}, fixed_intake=fixed
             )
@@ -144,13 +159,16 @@ def plan(
             for act, var in m.acting.items():
                 grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
             grid_model.solution_values = m.solution_values
-            _hint(grid_model, {**m.solution_values, **_duty_hint(grid_model)})
-            stages = [*_person_stages(grid_model), ("tie_break", grid_model.terms["tie_break"], 1.0)]
+            _hint(grid_model, {**m.solution_values, **_duty_hint(grid_model, baseline)})
+            stages = [
+                *_person_stages(grid_model, baseline),
+                ("tie_break", grid_model.terms["tie_break"], 1.0, 0.0),
+            ]
             later = (len(teams) - i - 1) * len(stages)
             if not run.stages(grid_model, stages, later=later, label=f" {team_id}"):
                 if run.log[-1].status == "INFEASIBLE":
                     # The teams chosen leave no valid duty grid: solve both levels together.
-                    return plan(planning, max(run.left(), 1.0), relax, workers, progress, "joint")
+                    return plan(planning, max(run.left(), 1.0), relax, workers, progress, "joint", baseline)
                 return run.result(None)
             on_duty.update(
                 {key: grid_model.solution_values[var.index] for key, var in grid_model.duty.items()}
@@ -178,7 +196,7 @@ class _Run:
     def stages(self, m: RotaModel, specs: list[StageSpec], later: int, label: str = "") -> bool:
         """Solve ``specs`` in order, each fixing its value for the next; ``later`` more stages
         follow after these. False when the first stage found no solution."""
-        for i, (name, expr, unit_scale) in enumerate(specs):
+        for i, (name, expr, unit_scale, slack) in enumerate(specs):
             # A stage may use twice its fair share of the time left, and a tenth of the limit
             # stays for the tie-break, so later stages get some time too.
             remaining = self.left()
@@ -191,10 +209,10 @@ class _Run:
             self.log.append(stage)
             if values is None:
                 return i > 0
-            # Person-level balance terms keep 1 % of slack for the stages after them: exact
-            # fixing to the hundredth of a case leaves no room to spread duty days.
-            slack = PERSON_TOLERANCE * abs(stage.value) if name in _TOLERANT else 0.0
-            _fix(m, expr, (stage.value + slack) * unit_scale)
+            # A stage keeps its value for the next ones, with ``slack`` (relative) of room: the
+            # person-level balance terms keep 1 % (exact fixing to the hundredth of a case leaves
+            # no room to spread duty days), a re-plan the balance it may trade for stability.
+            _fix(m, expr, (stage.value + slack * abs(stage.value)) * unit_scale)
             _hint(m, values)
             if name == "rest" and stage.value == 0 and not any(s.name == "broken rules" for s in self.log):
                 add_periodic_cycle(m)
@@ -219,13 +237,24 @@ def _groups(m: RotaModel) -> list[tuple[cp_model.IntVar, RuleGroup]]:
 def _objective_stages(m: RotaModel, unit: Unit) -> list[StageSpec]:
     """The team-level stages: the priority order, or one weighted sum from ``[weights]``."""
     if unit.weights is None:
-        return [(term, m.terms[term], SCALE if term in _SCALED else 1) for term in OBJECTIVE_TERMS]
+        return [(term, m.terms[term], SCALE if term in _SCALED else 1, 0.0) for term in OBJECTIVE_TERMS]
     weighted = sum(round(w * 100) * m.terms[term] for term, w in unit.weights.items() if w > 0)
-    return [("weighted", weighted, 1)] if any(unit.weights.values()) else []  # type: ignore[list-item]
+    return [("weighted", weighted, 1, 0.0)] if any(unit.weights.values()) else []  # type: ignore[list-item]
 
 
-def _person_stages(m: RotaModel) -> list[StageSpec]:
-    return [(term, m.terms[term], SCALE if term in _SCALED else 1) for term in PERSON_TERMS]
+def _person_stages(m: RotaModel, baseline: Baseline | None = None) -> list[StageSpec]:
+    """Person-level stages; a re-plan first keeps frozen duty days, and after the balance terms
+    changes as few other published duty days as it can."""
+    slack = max(PERSON_TOLERANCE, baseline.balance_slack) if baseline else PERSON_TOLERANCE
+    stages: list[StageSpec] = []
+    if baseline is not None:
+        stages.append(("changed frozen duty days", changed_duty_days(m, baseline, frozen=True), 1, 0.0))
+    for term in PERSON_TERMS:
+        if baseline is not None and term == "duty_bunching":
+            stages.append(("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0))
+        tolerance = slack if term in _TOLERANT else 0.0
+        stages.append((term, m.terms[term], SCALE if term in _SCALED else 1, tolerance))
+    return stages
 
 
 def _solve_stage(
@@ -321,9 +350,11 @@ def _decisions(m: RotaModel) -> list[cp_model.IntVar]:
     return [*m.on_intake.values(), *m.acting.values(), *m.duty.values(), *m.group_literals]
 
 
-def _duty_hint(m: RotaModel) -> dict[int, int]:
-    """The greedy duty grid, as values by variable index, for the first person-level stage."""
+def _duty_hint(m: RotaModel, baseline: Baseline | None = None) -> dict[int, int]:
+    """The published duty grid where it still fits, else a greedy one, as the first hint."""
     greedy = greedy_duty(m)
+    if baseline is not None:
+        return {var.index: int(key in baseline.officers) for key, var in m.duty.items()}
     return {var.index: greedy.get(key, 0) for key, var in m.duty.items()}
 
 
@@ -345,7 +376,7 @@ def _read_rota(m: RotaModel, coverage: Coverage) -> Rota:
     return with_officers(rota, coverage, {key: sol[var.index] for key, var in m.duty.items()})
 
 
-def explain(planning: Planning, time_limit: float = 30.0) -> list[str]:
+def explain(planning: Planning, time_limit: float = 30.0, baseline: Baseline | None = None) -> list[str]:
     """Why no rota exists: a small set of rule groups that clash, in the user's words.
 
     An empty list means a rota exists.
@@ -354,6 +385,8 @@ def explain(planning: Planning, time_limit: float = 30.0) -> list[str]:
     needed, so each group in the answer matters.
     """
     m = build_model(planning.coverage, planning.demand, duty=planning.unit.rules.duty_per_day > 0)
+    if baseline is not None:
+        add_frozen(m, baseline)
     core = _core(m, list(m.group_literals), time_limit)
     if core is None:
         return []

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .labels import label
+from .labels import label, person_label
 from .pipeline import PlanReport
+from .replan import ReplanReport
+
+PEOPLE_SUMMARY = (
+    "team",
+    "person",
+    "name",
+    "fte",
+    "duty_days",
+    "mentor_days",
+    "new_per_present_fte",
+    "peak_open_per_fte",
+    "holiday_adjacent_days",
+)
 
 
 def format_report(report: PlanReport) -> str:
@@ -45,10 +58,30 @@ def format_report(report: PlanReport) -> str:
             }
         )
     lines += ["", pd.DataFrame(rows).to_string(index=False), ""]
+    if report.metrics and report.metrics.people:
+        people = pd.DataFrame(report.metrics.people_rows())[list(PEOPLE_SUMMARY)]
+        lines += [people.rename(columns=lambda c: person_label(c, lang)).to_string(index=False), ""]
     lines.append(pd.DataFrame(report.comparison()).to_string(index=False))
     lines.append("")
-    gap = f", gap {result.gap:.2%}" if result.status != "OPTIMAL" else ""
-    lines.append(f"Solver status: {result.status}{gap}, {result.seconds:.2f} s.")
+    lines.append(f"Solver status: {result.status}, {result.seconds:.2f} s.")
+    if result.status != "OPTIMAL":
+        stages = pd.DataFrame(
+            [
+                {
+                    "stage": s.name,
+                    "status": s.status,
+                    "value": s.value,
+                    "bound": s.bound,
+                    "gap": f"{s.gap:.1%}",
+                }
+                for s in result.stages
+                if s.status != "OPTIMAL"
+            ]
+        )
+        lines += [
+            "Stages not proven optimal (each optimises one term, in priority order):",
+            stages.to_string(index=False),
+        ]
     if report.cycle.violations:
         lines.append(f"The strict cycle breaks {len(report.cycle.violations)} hard rule(s), e.g.:")
         lines += [f"  - {v}" for v in report.cycle.violations[:3]]
@@ -65,10 +98,8 @@ def format_report(report: PlanReport) -> str:
         lines.append("The validator lists:")
         lines += [f"  - {v}" for v in report.violations[:20]]
     elif report.out_dir is not None:
-        lines.append(
-            f"Validated and written to {report.out_dir}/ (rota.csv, duty_days.csv, "
-            "teams.csv, summary.json, rota.xlsx)."
-        )
+        files = ", ".join(sorted(p.name for p in report.out_dir.iterdir()))
+        lines.append(f"Validated and written to {report.out_dir}/: {files}.")
     return "\n".join(lines)
 
 
@@ -76,6 +107,53 @@ def _dominates(report: PlanReport) -> bool:
     """The plan is lexicographically at least as good as the cycle (the order it optimises)."""
     if report.metrics is None:
         return False
-    mine = list(report.metrics.objective_terms().values())
-    cycle = list(report.cycle.metrics.objective_terms().values())
-    return mine <= cycle
+    cycle_terms = report.cycle.metrics.objective_terms()
+    mine = [report.metrics.objective_terms()[k] for k in cycle_terms]
+    return mine <= list(cycle_terms.values())
+
+
+def format_replan(replan: ReplanReport) -> str:
+    """The change report on the terminal: what changed and who is affected."""
+    result = replan.report.result
+    unit = replan.report.planning.unit
+    lines = [f"{unit.name}: re-plan of version {replan.published.version} ({replan.published.folder})"]
+    lines.append(f"Frozen periods (started or within the frozen window): {len(replan.frozen)}")
+    if result.rota is None:
+        lines.append(f"Solver status: {result.status} — no new version written.")
+        if result.conflicts:
+            lines.append("The rules clash:")
+            lines += [f"  - {c}" for c in result.conflicts]
+        return "\n".join(lines)
+    changes = replan.changes
+    counts = {k: sum(1 for c in changes if c.kind == k) for k in ("period", "duty", "acting")}
+    lines.append(
+        f"Changed: {counts['period']} period(s), {counts['duty']} duty day(s), "
+        f"{counts['acting']} acting-manager day(s). Solver status: {result.status}."
+    )
+    if changes:
+        names = {p.id: p.name for p in unit.people}
+        frame = pd.DataFrame(
+            [
+                {
+                    "kind": c.kind,
+                    "when": c.day.isoformat()
+                    if c.day
+                    else replan.report.planning.grid.periods[c.period].label,
+                    "team": c.team,
+                    "old": c.old,
+                    "new": c.new,
+                    "affected": ", ".join(names.get(q, q) for q in c.affected[:6])
+                    + (" …" if len(c.affected) > 6 else ""),
+                }
+                for c in changes
+            ]
+        )
+        lines += ["", frame.to_string(index=False), ""]
+    if replan.report.violations:
+        lines += [f"  - {v}" for v in replan.report.violations[:20]]
+    if replan.report.out_dir is not None:
+        lines.append(
+            f"New version written to {replan.report.out_dir}/ with changes.csv and changes.md "
+            "(send changes.md to the people affected)."
+        )
+    return "\n".join(lines)

@@ -26,13 +26,13 @@ class Violation:
         return self.message
 
 
-def validate_folder(unit: Unit, out_dir: str | Path) -> list[Violation]:
+def validate_folder(unit: Unit, out_dir: str | Path, since: date | None = None) -> list[Violation]:
     """Check ``rota.csv``, ``duty_days.csv`` and ``duty.csv`` in ``out_dir`` against the unit."""
     out = Path(out_dir)
     officers = _read(out / "duty.csv") if (out / "duty.csv").exists() else None
     if officers is None and unit.rules.duty_per_day > 0:
         return [Violation("file", "duty.csv is missing; the unit plans daily intake duty")]
-    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers)
+    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers, since)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -45,8 +45,12 @@ def validate_rows(
     rota_rows: list[dict[str, str]],
     duty_rows: list[dict[str, str]],
     officer_rows: list[dict[str, str]] | None = None,
+    since: date | None = None,
 ) -> list[Violation]:
-    """Every broken hard rule; ``officer_rows`` (duty.csv) adds the daily duty rules."""
+    """Every broken hard rule; ``officer_rows`` (duty.csv) adds the daily duty rules.
+
+    ``since`` (a re-plan's today) leaves earlier days out of the day-by-day rules: history
+    cannot be re-planned, only recorded."""
     v: list[Violation] = []
     r = unit.rules
     team_ids = [t.id for t in unit.teams]
@@ -129,7 +133,7 @@ def validate_rows(
     for p, teams in on.items():
         for k in range(days_per_period):
             d = r.start + timedelta(days=p * days_per_period + k)
-            if d.weekday() >= 5 or d in free:
+            if d.weekday() >= 5 or d in free or (since is not None and d < since):
                 continue
             needed = next(
                 (s.min_present for s in unit.seasons if s.start <= d <= s.end and s.min_present is not None),
@@ -176,7 +180,7 @@ def validate_rows(
             for k in range(7 * r.weeks)
             if (r.start + timedelta(days=k)).weekday() < 5 and r.start + timedelta(days=k) not in free
         ]
-        v.extend(_check_officers(unit, on, workdays, officer_rows, duty_rows, here))
+        v.extend(_check_officers(unit, on, workdays, officer_rows, duty_rows, here, since))
     return v
 
 
@@ -187,8 +191,12 @@ def _check_officers(
     officer_rows: list[dict[str, str]],
     duty_rows: list[dict[str, str]],
     here,  # type: ignore[no-untyped-def]
+    since: date | None = None,
 ) -> list[Violation]:
     """The daily duty rules, from duty.csv and duty_days.csv."""
+    if since is not None:
+        officer_rows = [row for row in officer_rows if row["date"] >= since.isoformat()]
+        duty_rows = [row for row in duty_rows if row["date"] >= since.isoformat()]
     r = unit.rules
     v: list[Violation] = []
     people = {p.id: p for p in unit.people}

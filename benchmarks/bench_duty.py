@@ -34,7 +34,7 @@ def run(name: str, folder: Path, time_limit: float, mode: str) -> None:
     if result.rota is None:
         print(f"{name:<22} {mode:<10} {time_limit:>5.0f} {result.status:<10} no rota  {seconds:7.1f}")
         return
-    main = [s.gap for s in result.stages if not s.name.split(" ")[0] in COMFORT and s.gap == s.gap]
+    main = [s.gap for s in result.stages if s.name.split(" ")[0] not in COMFORT and s.gap == s.gap]
     terms = rota_metrics(planning, result.rota).objective_terms()
     print(
         f"{name:<22} {mode:<10} {time_limit:>5.0f} {result.status:<10} {max(main):>7.2%} "

@@ -243,16 +243,15 @@ def _objective_stages(m: RotaModel, unit: Unit) -> list[StageSpec]:
 
 
 def _person_stages(m: RotaModel, baseline: Baseline | None = None) -> list[StageSpec]:
-    """Person-level stages; a re-plan first keeps frozen duty days, and after the balance terms
-    changes as few other published duty days as it can."""
-    slack = max(PERSON_TOLERANCE, baseline.balance_slack) if baseline else PERSON_TOLERANCE
+    """Person-level stages. A re-plan first keeps the published duty days (frozen ones first):
+    people plan their weeks around their own duty days, so within the teams the re-plan chose,
+    a duty day moves only when it must; the balance terms then use what freedom is left."""
     stages: list[StageSpec] = []
     if baseline is not None:
         stages.append(("changed frozen duty days", changed_duty_days(m, baseline, frozen=True), 1, 0.0))
+        stages.append(("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0))
     for term in PERSON_TERMS:
-        if baseline is not None and term == "duty_bunching":
-            stages.append(("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0))
-        tolerance = slack if term in _TOLERANT else 0.0
+        tolerance = PERSON_TOLERANCE if term in _TOLERANT else 0.0
         stages.append((term, m.terms[term], SCALE if term in _SCALED else 1, tolerance))
     return stages
 

@@ -1,0 +1,56 @@
+"""Benchmark a re-plan of municipality C after one new absence (both levels).
+
+Plans the example once, adds one new absence (a social worker of the team on intake, sick for
+two weeks in May), re-plans as of 2027-04-01 with four frozen weeks, and prints the time, the
+status and what changed. Target on 2 cores: under 2 s.
+
+    python benchmarks/bench_replan.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from rotation.pipeline import plan_unit
+from rotation.replan import replan_unit
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        unit = Path(tmp) / "unit"
+        shutil.copytree(ROOT / "examples" / "municipality-c", unit)
+        published = Path(tmp) / "v1"
+        plan_unit(unit, published, time_limit=10)
+        # The first intake officer on duty after the frozen window falls sick for two weeks.
+        rows = (published / "duty.csv").read_text(encoding="utf-8").splitlines()[1:]
+        day, _, _, person, _ = next(r.split(",") for r in rows if r >= "2027-05-03")
+        sick_from = date.fromisoformat(day)
+        with (unit / "absences.csv").open("a", encoding="utf-8") as f:
+            f.write(f"{person},{sick_from},{sick_from + timedelta(days=13)},sick\n")
+        for slack in (0.0, 0.05):
+            out = Path(tmp) / f"v2-{slack}"
+            t0 = time.monotonic()
+            replan = replan_unit(
+                unit, published, out, freeze_weeks=4, today=date(2027, 4, 1), balance_slack=slack
+            )
+            seconds = time.monotonic() - t0
+            kinds = {k: sum(1 for c in replan.changes if c.kind == k) for k in ("period", "duty", "acting")}
+            result = replan.report.result
+            print(
+                f"replan municipality-c, {person} sick from {sick_from}, --max-worse {slack:.0%}: "
+                f"{result.status}, {seconds:.2f} s (solver {result.seconds:.2f} s), "
+                f"changed periods {kinds['period']}, duty days {kinds['duty']}, "
+                f"acting days {kinds['acting']}, frozen periods {len(replan.frozen)}"
+            )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

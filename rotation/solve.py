@@ -7,6 +7,7 @@ A final single-worker tie-break stage makes the same input give the same rota.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -71,7 +72,8 @@ class PlanResult:
 
     @property
     def gap(self) -> float:
-        return max((s.gap for s in self.stages), default=0.0)
+        """The largest relative gap of any stage (1.0 where a stage has no bound at all)."""
+        return max((1.0 if math.isnan(s.gap) else s.gap for s in self.stages), default=0.0)
 
 
 def prepare(unit: Unit, since: date | None = None) -> Planning:
@@ -146,6 +148,7 @@ def plan(
         # belong to one team): plan them one team at a time, each to its own optimum.
         rota = _read_rota(m, planning.coverage)
         on_duty: dict[tuple[str, date], bool] = {}
+        acting: dict[tuple[str, date], str] = {}
         teams = [t.id for t in planning.unit.teams]
         fixed = {key: m.solution_values[var.index] for key, var in m.on_intake.items()}
         for i, team_id in enumerate(teams):
@@ -157,22 +160,36 @@ def plan(
             for key, var in m.on_intake.items():
                 grid_model.model.add(grid_model.on_intake[key] == m.solution_values[var.index])
             for act, var in m.acting.items():
-                grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
+                if act[0] != team_id:
+                    grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
             grid_model.solution_values = m.solution_values
-            _hint(grid_model, {**m.solution_values, **_duty_hint(grid_model, baseline)})
             stages = [
                 *_person_stages(grid_model, baseline),
                 ("tie_break", grid_model.terms["tie_break"], 1.0, 0.0),
             ]
             later = (len(teams) - i - 1) * len(stages)
-            if not run.stages(grid_model, stages, later=later, label=f" {team_id}"):
+            greedy = _duty_hint(grid_model, baseline)
+            _hint(grid_model, {**m.solution_values, **greedy})
+            if not run.stages(grid_model, stages, later=later, label=f" {team_id}", fallback=greedy):
                 if run.log[-1].status == "INFEASIBLE":
                     # The teams chosen leave no valid duty grid: solve both levels together.
-                    return plan(planning, max(run.left(), 1.0), relax, workers, progress, "joint", baseline)
+                    # (Rare: each team-period's grid was checked alone; a grid can still fail
+                    # across periods.) The user's time limit is spent again here, once.
+                    return plan(
+                        planning, max(run.left(), time_limit / 2), relax, workers, progress, "joint", baseline
+                    )
                 return run.result(None)
             on_duty.update(
                 {key: grid_model.solution_values[var.index] for key, var in grid_model.duty.items()}
             )
+            acting.update(
+                {
+                    (t, d): q
+                    for (t, d, q), var in grid_model.acting.items()
+                    if t == team_id and grid_model.solution_values[var.index]
+                }
+            )
+        rota = assign_managers(planning.coverage, list(rota.on_intake), acting)
         return run.result(with_officers(rota, planning.coverage, on_duty))
     rota = _read_rota(m, planning.coverage)
     broken_groups = [g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True)]
@@ -193,19 +210,33 @@ class _Run:
     def left(self) -> float:
         return self.time_limit - (time.monotonic() - self.started)
 
-    def stages(self, m: RotaModel, specs: list[StageSpec], later: int, label: str = "") -> bool:
+    def stages(
+        self,
+        m: RotaModel,
+        specs: list[StageSpec],
+        later: int,
+        label: str = "",
+        fallback: dict[int, int] | None = None,
+    ) -> bool:
         """Solve ``specs`` in order, each fixing its value for the next; ``later`` more stages
-        follow after these. False when the first stage found no solution."""
+        follow after these. False when the first stage found no solution. ``fallback`` is a
+        known assignment (the greedy duty grid) to fall back on if the first stage finds none
+        in its time."""
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
             # A stage may use twice its fair share of the time left, and a tenth of the limit
             # stays for the tie-break, so later stages get some time too.
             remaining = self.left()
             reserve = 0.0 if name == "tie_break" else min(0.1 * self.time_limit, 10.0)
             share = remaining * 2 / (len(specs) - i + later)
-            limit = max(min(remaining - reserve, share), 0.5)
+            if i == 0:
+                # A first stage must find a solution at all: without one nothing follows.
+                share = max(share, remaining * len(specs) / (len(specs) + later) / 2)
+            limit = max(min(remaining - reserve, share), 0.5 if i == 0 else 0.1)
             stage, values = _solve_stage(
                 m, name + label, expr, unit_scale, limit, self.workers, self.progress, self.started
             )
+            if values is None and i == 0 and fallback is not None and stage.status == "UNKNOWN":
+                stage, values = _check_assignment(m, name + label, expr, unit_scale, fallback, stage)
             self.log.append(stage)
             if values is None:
                 return i > 0
@@ -297,6 +328,34 @@ def _solve_stage(
     if progress:
         progress(name, value / unit_scale, bound / unit_scale, time.monotonic() - started)
     return Stage(name, status, value / unit_scale, bound / unit_scale, max(gap, 0.0), seconds), values
+
+
+def _check_assignment(
+    m: RotaModel,
+    name: str,
+    expr: cp_model.LinearExpr,
+    unit_scale: float,
+    assignment: dict[int, int],
+    failed: Stage,
+) -> tuple[Stage, dict[int, int] | None]:
+    """Evaluate a known assignment when the search found nothing in time: if it obeys every
+    rule it is this stage's solution (FEASIBLE, no bound: the search did not get that far)."""
+    fixed = m.model.clone()
+    for var in m.duty.values():
+        if var.index in assignment:
+            fixed.add(fixed.get_bool_var_from_proto_index(var.index) == assignment[var.index])
+    fixed.minimize(expr)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5.0
+    code = solver.solve(fixed)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return failed, None
+    values = {var.index: int(solver.value(var)) for var in _decisions(m)}
+    m.solution_values = {k: bool(v) for k, v in values.items()}
+    value = solver.objective_value / unit_scale
+    nan = float("nan")
+    return Stage(name, "FEASIBLE", value, nan, nan, failed.seconds + solver.wall_time), values
 
 
 class _Progress(cp_model.CpSolverSolutionCallback):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..coverage import Coverage
 from ..demand import Demand
-from .duty import add_duty
+from .duty import add_duty, add_duty_possible
 from .model import (
     RotaModel,
     acting_days,
@@ -39,7 +39,9 @@ def build_model(
     m.duty_teams = duty_teams if duty_teams is not None else {t.id for t in coverage.grid.unit.teams}
     add_variables(m)
     if fixed_intake is not None:
-        # The team level is solved: only its decisions are needed, to be fixed by the caller.
+        # The team level is solved: its decisions are fixed by the caller; who acts as manager
+        # is decided again here, so a deputy from outside the team can free an officer.
+        add_manager_coverage(m)
         add_duty(m, fixed_intake)
         m.terms["tie_break"] = tie_break(m)
         return m
@@ -55,5 +57,7 @@ def build_model(
     m.terms["acting_days"] = acting_days(m)
     if duty:
         add_duty(m, fixed_intake)
+    elif coverage.grid.unit.rules.duty_per_day > 0:
+        add_duty_possible(m)
     m.terms["tie_break"] = tie_break(m)
     return m

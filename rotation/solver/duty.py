@@ -272,3 +272,64 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
                 if on:
                     load[q] = load.get(q, 0.0) + d.day_new[day] / max(k, 1)
     return chosen
+
+
+def add_duty_possible(m: RotaModel) -> None:
+    """For a team-level model without the duty grid: a team can only take a period whose duty
+    grid exists. Checked per team and period (one small model each, only where a day is tight),
+    so the second level never finds the chosen teams impossible to staff."""
+    for (t, p), cell in m.coverage.cells.items():
+        if cell.duty_gaps or not duty_grid_exists(m, t, p):
+            lit = m.group(RuleGroup("duty", team=t, period=p))
+            m.model.add(m.on_intake[t, p] == 0).only_enforce_if(lit)
+
+
+def duty_grid_exists(m: RotaModel, team: str, period: int) -> bool:
+    """Whether team ``team`` could staff every duty day of ``period`` on its own: officers
+    present, a mentor beside each new hire, the days-in-row limit, and a deputy from the team
+    acting on days the manager is away. Cached on the coverage, as it depends on no decision."""
+    cache: dict[tuple[str, int], bool] = m.coverage.__dict__.setdefault("_duty_exists", {})
+    if (team, period) in cache:
+        return cache[team, period]
+    unit = m.unit
+    cell = m.coverage.cell(team, period)
+    weeks = unit.rules.introduction_weeks
+    days = list(cell.officers)
+    tight = any(
+        len(cell.officers[d]) <= unit.duty_per_day_on(d) + 1
+        or any(unit.person(q).in_introduction(d, weeks) for q in cell.officers[d])
+        for d in days
+    )
+    if not tight or unit.rules.duty_per_day == 0:
+        cache[team, period] = True
+        return True
+    model = cp_model.CpModel()
+    y = {(q, d): model.new_bool_var(f"y[{q},{d}]") for d in days for q in cell.officers[d]}
+    for d in days:
+        model.add(sum(y[q, d] for q in cell.officers[d]) == unit.duty_per_day_on(d))
+        people = [unit.person(q) for q in cell.officers[d]]
+        for new in (q for q in people if q.in_introduction(d, weeks)):
+            beside = [y[q.id, d] for q in people if q != new and q.experienced_on(d, weeks)]
+            model.add(y[new.id, d] <= sum(beside))
+        if d in cell.deputies_present:
+            present = cell.deputies_present[d]
+            outside = [q for q in present if q not in cell.officers[d]]
+            if not outside and present:
+                # Only the team's own social workers can act: one of them is busy managing.
+                acts = {q: model.new_bool_var(f"act[{q},{d}]") for q in present}
+                model.add_exactly_one(acts.values())
+                for q, a in acts.items():
+                    model.add(y[q, d] + a <= 1)
+    limit = unit.rules.max_duty_days_in_row
+    for q in {q for d in days for q in cell.officers[d]}:
+        row = [y.get((q, d)) for d in days]
+        for i in range(len(row) - limit):
+            window = [v for v in row[i : i + limit + 1] if v is not None]
+            if len(window) > limit:
+                model.add(sum(window) <= limit)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 5.0
+    status = solver.solve(model)
+    cache[team, period] = status != cp_model.INFEASIBLE
+    return cache[team, period]

@@ -219,7 +219,8 @@ class _Run:
         fallback: dict[int, int] | None = None,
     ) -> bool:
         """Solve ``specs`` in order, each fixing its value for the next; ``later`` more stages
-        follow after these. False when the first stage found no solution. ``fallback`` is a
+        follow after these. False when the first stage found no solution; a later stage that finds
+        none in its time leaves the previous solution in place. ``fallback`` is a
         known assignment (the greedy duty grid) to fall back on if the first stage finds none
         in its time."""
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
@@ -239,7 +240,9 @@ class _Run:
                 stage, values = _check_assignment(m, name + label, expr, unit_scale, fallback, stage)
             self.log.append(stage)
             if values is None:
-                return i > 0
+                if i == 0:
+                    return False
+                continue  # no better solution in time: keep the last one, go on
             # A stage keeps its value for the next ones, with ``slack`` (relative) of room: the
             # person-level balance terms keep 1 % (exact fixing to the hundredth of a case leaves
             # no room to spread duty days), a re-plan the balance it may trade for stability.

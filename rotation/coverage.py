@@ -78,3 +78,34 @@ def build_coverage(grid: TimeGrid, since: date | None = None) -> Coverage:
                     cell.deputies_present[d] = [q for q in team.deputies if grid.present(q, d)]
             cells[team.id, p] = cell
     return Coverage(grid, cells)
+
+
+def duty_day_problem(coverage: Coverage, team: str, period: int, day: date) -> str | None:
+    """Why team ``team`` cannot staff intake duty on ``day`` on its own, in the user's words,
+    or None when the day alone is fine (the problem may then lie across days)."""
+    unit = coverage.grid.unit
+    cell = coverage.cell(team, period)
+    officers = cell.officers.get(day, [])
+    k = unit.duty_per_day_on(day)
+    weeks = unit.rules.introduction_weeks
+    if len(officers) < k:
+        n = "one social worker" if len(officers) == 1 else f"{len(officers)} social workers"
+        return f"team {team} has {n} present on {day}, duty needs {k}"
+    people = [unit.person(q) for q in officers]
+    new = [q.id for q in people if q.in_introduction(day, weeks)]
+    settled = [q for q in people if q.id not in new]
+    if new and len(settled) < k and not any(q.experienced_on(day, weeks) for q in settled):
+        others = f"{', '.join(q.id for q in settled)} and " if settled else "only "
+        return (
+            f"team {team} has {others}the new hires {', '.join(new)} present on {day}, and new "
+            f"hires need an experienced colleague beside them on duty; duty needs {k}"
+        )
+    deputies = cell.deputies_present.get(day)
+    if deputies and all(q in officers for q in deputies) and len(officers) - 1 < k:
+        left = len(officers) - 1
+        who = deputies[0] if len(deputies) == 1 else f"one of {', '.join(deputies)}"
+        return (
+            f"team {team}'s manager is away on {day} and {who} must act (acting managers cannot "
+            f"take duty), leaving {left} social worker{'s' if left != 1 else ''} for duty, which needs {k}"
+        )
+    return None

@@ -16,7 +16,7 @@ class InputError(ValueError):
     def __str__(self) -> str:
         where = [self.file]
         if self.row is not None:
-            where.append(f"row {self.row}")
+            where.append(f"{'line' if self.file.endswith('.toml') else 'row'} {self.row}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
         return f"{', '.join(where)}: {self.message}"

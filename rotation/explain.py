@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
-from .coverage import Coverage
+from .coverage import Coverage, duty_day_problem
 
 if TYPE_CHECKING:
     from .solver.model import RuleGroup
@@ -51,9 +51,13 @@ def team_reason(group: RuleGroup, coverage: Coverage) -> str:
                 f"team {team.id} has {n} present on {gap.day}, duty needs {gap.needed}"
                 f"{_more(len(cell.duty_gaps) - 1)}"
             )
+        for day in cell.officers:
+            problem = duty_day_problem(coverage, team.id, group.period, day)
+            if problem:
+                return problem
         return (
-            f"team {team.id} cannot staff daily intake duty in {coverage.grid.periods[group.period].label} "
-            "(new hires need an experienced colleague beside them; acting managers cannot take duty)"
+            f"team {team.id} cannot staff daily intake duty on every day of the period without "
+            f"someone taking more than {unit.rules.max_duty_days_in_row} duty days in a row"
         )
     if group.rule == "pin":
         return f"team {team.id} is pinned to {coverage.grid.periods[group.period].label}"
@@ -81,11 +85,14 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
         label = grid.periods[p].label
         need = [g for g in by_period[p] if g.rule == "teams_on_duty"]
         kept = [g for g in by_period[p] if g.rule in ("frozen", "swap")]
-        reasons = "; ".join(
-            team_reason(g, coverage)
+        texts = [
+            (g, team_reason(g, coverage))
             for g in by_period[p]
             if g.rule not in ("teams_on_duty", "frozen", "swap")
-        )
+        ]
+        # A duty clash caused by an acting deputy already says why the manager cover fails.
+        acting_clash = {g.team for g, text in texts if g.rule == "duty" and "must act" in text}
+        reasons = "; ".join(text for g, text in texts if not (g.rule == "manager" and g.team in acting_clash))
         if kept:
             g = kept[0]
             why = "is frozen (started or within the frozen window)" if g.rule == "frozen" else "is asked for"

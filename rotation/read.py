@@ -45,7 +45,7 @@ def load_unit(folder: str | Path) -> Unit:
         raise InputError(str(folder), "not a folder; expected a unit folder with unit.toml")
     toml_path = folder / "unit.toml"
     config = _read_toml(toml_path)
-    toml = _Toml(toml_path.name, config)
+    toml = _Toml(toml_path.name, config, toml_path.read_text(encoding="utf-8"))
 
     unit_t = toml.table("unit")
     name = toml.string(unit_t, "unit", "name")
@@ -99,12 +99,32 @@ def _read_toml(path: Path) -> dict[str, Any]:
 class _Toml:
     """Typed access to unit.toml with messages that name the table and key."""
 
-    def __init__(self, name: str, config: dict[str, Any]) -> None:
+    def __init__(self, name: str, config: dict[str, Any], text: str = "") -> None:
         self.name = name
         self.config = config
+        self.lines = text.splitlines()
 
     def error(self, where: str, key: str, message: str) -> InputError:
-        return InputError(self.name, message, field=f"{where}.{key}" if key else where)
+        return InputError(
+            self.name, message, row=self.line_of(where, key), field=f"{where}.{key}" if key else where
+        )
+
+    def line_of(self, where: str, key: str) -> int | None:
+        """The line of ``key`` in table ``where`` ("rotation", "team[2]"), else of the table."""
+        name, _, index = where.partition("[")
+        wanted = int(index.rstrip("]")) if index else 1
+        seen, inside, header = 0, False, None
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.split("#", 1)[0].strip()
+            if line.startswith("["):
+                table = line.strip("[]").strip()
+                inside = table == name and (seen := seen + 1) == wanted
+                if inside:
+                    header = number
+                continue
+            if inside and key and line.split("=", 1)[0].strip().strip('"') == key:
+                return number
+        return header
 
     def table(self, key: str, required: bool = True) -> dict[str, Any]:
         value = self.config.get(key)
@@ -503,7 +523,12 @@ def _records(
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         else:
             frame = pd.read_csv(
-                path, dtype=str, keep_default_na=False, skipinitialspace=True, encoding="utf-8-sig"
+                path,
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                encoding="utf-8-sig",
+                skip_blank_lines=False,  # so row numbers stay the lines of the file
             )
     except UnicodeDecodeError:
         raise InputError(name, "not UTF-8 text; save it as CSV UTF-8") from None

@@ -86,11 +86,7 @@ def format_report(report: PlanReport) -> str:
         lines.append(f"The strict cycle breaks {len(report.cycle.violations)} hard rule(s), e.g.:")
         lines += [f"  - {v}" for v in report.cycle.violations[:3]]
     else:
-        lines.append(
-            "The strict cycle obeys every hard rule; the plan is at least as good on every term"
-            if _dominates(report)
-            else "The strict cycle obeys every hard rule."
-        )
+        lines.append("The strict cycle obeys every hard rule. " + _versus_cycle(report))
     if result.broken:
         lines.append("Relaxed plan: these rules are broken:")
         lines += [f"  - {b}" for b in result.broken]
@@ -103,13 +99,24 @@ def format_report(report: PlanReport) -> str:
     return "\n".join(lines)
 
 
-def _dominates(report: PlanReport) -> bool:
-    """The plan is lexicographically at least as good as the cycle (the order it optimises)."""
+def _versus_cycle(report: PlanReport) -> str:
+    """Which terms the plan wins and loses against the cycle, in priority order."""
     if report.metrics is None:
-        return False
-    cycle_terms = report.cycle.metrics.objective_terms()
-    mine = [report.metrics.objective_terms()[k] for k in cycle_terms]
-    return mine <= list(cycle_terms.values())
+        return ""
+    lang = report.planning.unit.language
+    cycle = report.cycle.metrics.objective_terms()
+    mine = report.metrics.objective_terms()
+    better = [label(k, lang) for k in cycle if mine[k] < cycle[k]]
+    worse = [label(k, lang) for k in cycle if mine[k] > cycle[k]]
+    if not better and not worse:
+        return "The plan equals it on every term."
+    text = f"The plan is better on: {', '.join(better) or 'nothing'}"
+    if worse:
+        text += f"; worse on: {', '.join(worse)}"
+        first = next(k for k in cycle if mine[k] != cycle[k])
+        if mine[first] < cycle[first]:
+            text += f" (all lower in priority than {label(first, lang)})"
+    return text + "."
 
 
 def format_replan(replan: ReplanReport) -> str:

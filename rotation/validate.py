@@ -140,7 +140,9 @@ def validate_rows(
                 r.min_present,
             )
             for t in teams:
-                team = next(x for x in unit.teams if x.id == t)
+                team = next((x for x in unit.teams if x.id == t), None)
+                if team is None:
+                    continue  # reported above as an unknown team
                 count = sum(
                     1
                     for x in unit.people
@@ -172,6 +174,10 @@ def validate_rows(
     expected = {
         (row["date"], row["team"]) for row in duty_rows if row["team"] in on.get(int(row["period"]), [])
     }
+    for row in duty_rows:
+        d = date.fromisoformat(row["date"])
+        if d.weekday() >= 5 or d in free:
+            v.append(Violation("file", f"duty_days.csv: {d} is not a workday"))
     if len(expected) != len(duty_rows):
         v.append(Violation("file", "duty_days.csv has rows for teams not on intake"))
     if officer_rows is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from ..coverage import Coverage
 from ..demand import Demand
 from .duty import add_duty, add_duty_possible
@@ -28,14 +30,16 @@ def build_model(
     duty: bool = False,
     duty_teams: set[str] | None = None,
     fixed_intake: dict[tuple[str, int], bool] | None = None,
+    history: dict[str, list[date]] | None = None,
 ) -> RotaModel:
     """All variables, hard rules (under group literals) and objective terms, in a fixed order.
 
     With ``duty``, the second level (who takes the new cases each day) is part of the model,
     for every team or only for ``duty_teams``; ``fixed_intake`` (the team level already
-    solved) leaves out the duty variables of teams not on intake.
+    solved) leaves out the duty variables of teams not on intake; ``history`` (a re-plan's
+    published duty days before today) counts as fixed load in the person-level terms.
     """
-    m = RotaModel(coverage, demand)
+    m = RotaModel(coverage, demand, history=history or {})
     m.duty_teams = duty_teams if duty_teams is not None else {t.id for t in coverage.grid.unit.teams}
     add_variables(m)
     if fixed_intake is not None:

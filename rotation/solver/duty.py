@@ -122,11 +122,14 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     worst = 0.0
     rows = []
     for person in _workers(m):
-        base = d.person_baseline[person.id]
+        base = d.person_baseline[person.id].copy()
+        for day in m.history.get(person.id, []):  # a re-plan's past duty: fixed load
+            k = grid.week_of(day)
+            base[k:] += d.day_new[day] / max(unit.duty_per_day_on(day), 1) * s[: len(base) - k]
         duties = by_person.get(person.id, [])
         # A person's load only decays outside their intake weeks, so its peak lies in week 0
-        # or in a week they may take duty.
-        weeks = sorted({0} | {grid.week_of(day) for day, _ in duties})
+        # (not in a re-plan: the past is fixed) or in a week they may take duty.
+        weeks = sorted(({0} if not m.history else set()) | {grid.week_of(day) for day, _ in duties})
         for w in weeks:
             coefs = []
             for day, var in duties:
@@ -156,7 +159,11 @@ def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:
                 round(SCALE * d.day_new[day] / max(unit.duty_per_day_on(day), 1) / cap) * var
                 for day, var in duties.get(person.id, [])
             ]
-            load = sum(terms) if terms else cp_model.LinearExpr.constant(0)
+            past = sum(
+                round(SCALE * d.day_new[day] / max(unit.duty_per_day_on(day), 1) / cap)
+                for day in m.history.get(person.id, [])
+            )
+            load = past + sum(terms) if terms else cp_model.LinearExpr.constant(past)
             loads.setdefault(team.id, []).append(load)  # type: ignore[arg-type]
     return loads
 
@@ -207,7 +214,8 @@ def duty_bunching(m: RotaModel) -> cp_model.LinearExpr:
                 inside = [z for x in window[:-1] for z in by_day.get(x, [])]
                 if forced > 0 and inside:
                     on = m.on_intake[cell.team, cell.period]
-                    m.model.add(sum(inside) >= forced * on)
+                    lit = m.duty_groups[cell.team, cell.period]
+                    m.model.add(sum(inside) >= forced * on).only_enforce_if(lit)
     return sum(pairs) if pairs else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
 
 
@@ -221,7 +229,8 @@ def holiday_adjacent_fairness(m: RotaModel) -> cp_model.LinearExpr:
         loads = []
         for person in unit.social_workers(team.id):
             days = [var for day, var in duties.get(person.id, []) if grid.is_holiday_adjacent(day)]
-            loads.append(sum(days) if days else cp_model.LinearExpr.constant(0))
+            past = sum(1 for day in m.history.get(person.id, []) if grid.is_holiday_adjacent(day))
+            loads.append(past + sum(days) if days else cp_model.LinearExpr.constant(past))
         if len(loads) > 1:
             spreads.append(spread(m, f"holiday_adjacent[{team.id}]", loads, len(grid.workdays)))
     return sum(spreads) if spreads else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
@@ -241,7 +250,10 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
     workdays = m.coverage.grid.workdays
     previous = {day: workdays[i - 1] for i, day in enumerate(workdays) if i}
     acting = {(q, day) for (_, day, q), var in m.acting.items() if m.solution_values.get(var.index)}
-    load: dict[str, float] = {}
+    load: dict[str, float] = {
+        q: sum(d.day_new[day] / max(unit.duty_per_day_on(day), 1) for day in days)
+        for q, days in m.history.items()
+    }
     run: dict[str, int] = {}
     chosen: dict[tuple[str, date], int] = {}
     for (_, _), cell in sorted(_cells(m), key=lambda kv: kv[0][1]):

@@ -46,6 +46,7 @@ class RotaModel:
     group_literals: list[cp_model.IntVar] = field(default_factory=list)
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
     solution_values: dict[int, bool] = field(default_factory=dict)  # variable index -> value
+    history: dict[str, list[date]] = field(default_factory=dict)  # person -> past duty days
 
     @property
     def unit(self):  # type: ignore[no-untyped-def]

@@ -16,7 +16,7 @@ from .errors import InputError
 from .pipeline import InvalidRotaError, PlanReport, plan_unit
 from .read import load_unit
 from .replan import replan_unit, swap_periods
-from .solve import explain, prepare
+from .solve import explain, prepare, rota_exists
 from .text import format_replan, format_report
 
 
@@ -127,10 +127,17 @@ def check_command(unit_dir: Path, time_limit: float) -> None:
         f"{unit_dir}: input OK — {len(unit.teams)} teams, {len(unit.people)} people, "
         f"{len(unit.absences)} absences, {unit.rules.periods} periods of {unit.rules.period_weeks} weeks."
     )
-    conflicts = explain(planning, time_limit=time_limit)
-    if not conflicts:
+    exists = rota_exists(planning, time_limit=time_limit)
+    if exists:
         click.echo("A rota exists that obeys every hard rule.")
         return
+    if exists is None:
+        click.echo(
+            f"Undecided: the solver found neither a rota nor a proof within {time_limit:g} s; "
+            "try a longer --time-limit."
+        )
+        sys.exit(1)
+    conflicts = explain(planning, time_limit=time_limit)
     click.echo("No rota can obey every rule. These rules clash:")
     for line in conflicts:
         click.echo(f"  - {line}")

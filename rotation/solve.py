@@ -493,6 +493,57 @@ def _read_rota(m: RotaModel, coverage: Coverage) -> Rota:
     return with_officers(rota, coverage, {key: sol[var.index] for key, var in m.duty.items()})
 
 
+def rota_exists(planning: Planning, time_limit: float = 30.0, workers: int = 2) -> bool | None:
+    """Whether a rota obeying every hard rule exists (None: undecided within the time limit).
+
+    The same route as :func:`plan` without the objectives: the team level first, then each
+    team's duty grid, then (only if that fails) both levels together."""
+    started = time.monotonic()
+
+    def feasible(m: RotaModel, hint: dict[int, int] | None = None) -> tuple[bool | None, dict[int, int]]:
+        m.model.clear_objective()
+        if hint:
+            _hint(m, hint)
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = workers
+        solver.parameters.max_time_in_seconds = max(time_limit - (time.monotonic() - started), 0.5)
+        code = solver.solve(m.model)
+        if code == cp_model.INFEASIBLE:
+            return False, {}
+        if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return None, {}
+        return True, {var.index: int(solver.value(var)) for var in _decisions(m)}
+
+    m = build_model(planning.coverage, planning.demand)
+    for lit in m.group_literals:
+        m.model.add(lit == 1)
+    found, values = feasible(m)
+    if not found or planning.unit.rules.duty_per_day == 0:
+        return found
+    fixed = {key: bool(values[var.index]) for key, var in m.on_intake.items()}
+    for team in planning.unit.teams:
+        grid_model = build_model(
+            planning.coverage, planning.demand, duty=True, duty_teams={team.id}, fixed_intake=fixed
+        )
+        for lit in grid_model.group_literals:
+            grid_model.model.add(lit == 1)
+        for key, var in m.on_intake.items():
+            grid_model.model.add(grid_model.on_intake[key] == values[var.index])
+        for act, var in m.acting.items():
+            if act[0] != team.id:
+                grid_model.model.add(grid_model.acting[act] == values[var.index])
+        grid_model.solution_values = {k: bool(v) for k, v in values.items()}
+        ok, _ = feasible(grid_model, {**values, **_duty_hint(grid_model)})
+        if ok is None:
+            return None
+        if not ok:
+            joint = build_model(planning.coverage, planning.demand, duty=True)
+            for lit in joint.group_literals:
+                joint.model.add(lit == 1)
+            return feasible(joint)[0]
+    return True
+
+
 def explain(planning: Planning, time_limit: float = 30.0, baseline: Baseline | None = None) -> list[str]:
     """Why no rota exists: a small set of rule groups that clash, in the user's words.
 

@@ -104,6 +104,7 @@ def unit_toml(
     target_rest_weeks: float | None = None,
     min_present: int = 2,
     introduction_weeks: int = 8,
+    duty_per_day: int | None = 0,
     language: str = "en",
     referrals_per_week: float = 30,
     seasons: Iterable[tuple[str, str, int]] = (),
@@ -111,7 +112,11 @@ def unit_toml(
     extra: str = "",
 ) -> str:
     """unit.toml text. ``deputies`` defaults to each team's senior; seasons are (from, to,
-    min_present); pins are (start, team)."""
+    min_present); pins are (start, team).
+
+    ``duty_per_day`` defaults to 0: no personal intake-duty grid, so a test sees the team-level
+    rules alone; None leaves the key out (the reader's default applies).
+    """
     deputies = deputies if deputies is not None else {t: [worker_id(t, 1)] for t in teams}
     lines = [
         "[unit]",
@@ -131,6 +136,8 @@ def unit_toml(
     ]
     if target_rest_weeks is not None:
         lines.append(f"target_rest_weeks = {target_rest_weeks}")
+    if duty_per_day is not None:
+        lines.append(f"duty_per_day = {duty_per_day}")
     lines += [
         "",
         "[demand]",
@@ -157,6 +164,15 @@ def unit_toml(
     if extra:
         lines += ["", extra]
     return "\n".join(lines) + "\n"
+
+
+def without_duty(folder: Path) -> Path:
+    """Switch the personal duty grid off in a unit folder (e.g. one from synthetic.write_unit)."""
+    toml = folder / "unit.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "duty_per_day" not in text
+    toml.write_text(text.replace("[rotation]\n", "[rotation]\nduty_per_day = 0\n", 1), encoding="utf-8")
+    return folder
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[dict[str, str] | Sequence[str]]) -> None:

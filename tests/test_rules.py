@@ -3,7 +3,8 @@ objective's visible behaviour (the strict cycle, fewer acting days) and determin
 
 Unless a test says otherwise the unit is three teams A, B, C of a manager ``m<team>`` and three
 social workers ``<team>1..3`` (``<team>1`` a senior and the team's deputy), 12 weeks of two-week
-periods from 2027-09-06, min_present 2, no min_rest (see helpers.py).
+periods from 2027-09-06, min_present 2, no min_rest and no personal duty grid (see helpers.py);
+the duty-grid section switches it on.
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from helpers import (
     team_staff,
     unit_toml,
     weekdays_between,
+    without_duty,
     worker_id,
 )
 
 from rotation.metrics import rota_metrics
-from rotation.outputs import duty_rows, rota_rows
+from rotation.outputs import duty_rows, officer_rows, rota_rows
 from rotation.validate import validate_rows
 
 FEASIBLE = ("OPTIMAL", "FEASIBLE")
@@ -229,7 +231,9 @@ def test_new_hire_not_yet_employed_is_not_present(make_unit):
     # a3 starts on 2027-09-20 (period 1); introduction_weeks 0: A is short in period 0 only.
     staff = staff_for("ABC")
     staff[3]["start"] = "2027-09-20"
-    toml = unit_toml(teams=("A", "B", "C"), min_present=3, introduction_weeks=0, pins=[(period_start(0), "A")])
+    toml = unit_toml(
+        teams=("A", "B", "C"), min_present=3, introduction_weeks=0, pins=[(period_start(0), "A")]
+    )
     solved = solve_folder(make_unit(toml, staff))
     text = assert_infeasible(solved)
     assert "team A has 2 social workers present on 2027-09-06, needs 3" in text
@@ -346,7 +350,9 @@ def test_all_managers_and_deputies_away_the_same_fortnight(make_unit):
     (sentence,) = [c for c in solved.result.conflicts if label(2) in c]
     assert sentence.startswith("2027-10-04–2027-10-17")
     for team in "ABC":
-        assert f"team {team}'s manager {manager_id(team)} and deputies {worker_id(team, 1)} are away" in sentence
+        assert (
+            f"team {team}'s manager {manager_id(team)} and deputies {worker_id(team, 1)} are away" in sentence
+        )
     assert "2027-10-04" in sentence
 
 
@@ -447,6 +453,39 @@ def test_pins_clashing_with_min_rest_are_infeasible(make_unit):
     assert "team A needs at least 2 weeks off intake" in text
 
 
+# --- with the personal duty grid (duty_per_day > 0) ----------------------------------------
+
+
+def test_duty_grid_shortage_in_every_team_is_explained_per_team(make_unit):
+    # Two officers a day are needed; in period 1 each team has one social worker present.
+    # The explanation must say, per team, why it cannot take the period (as for min_present).
+    toml = unit_toml(teams=("A", "B"), min_present=1, duty_per_day=2)
+    absences = [away_in_period(p, 1) for p in ("a2", "a3", "b2", "b3")]
+    solved = solve_folder(make_unit(toml, staff_for("AB"), absences))
+    text = assert_infeasible(solved)
+    line = next(c for c in solved.result.conflicts if c.startswith(label(1)))
+    for team in "AB":
+        assert f"team {team} has one social worker present on {period_start(1)}, duty needs 2" in line, text
+
+
+def test_duty_grid_is_planned_and_valid(make_unit):
+    toml = unit_toml(teams=("A", "B", "C"), min_rest_weeks=2, duty_per_day=2)
+    solved = solve_folder(make_unit(toml, staff_for("ABC", 4), [away_in_period("a2", 0)]))
+    assert solved.result.status in FEASIBLE
+    rota = solved.result.rota
+    assert len(rota.officers) == 2 * len(rota.duty_days)
+    for day in rota.duty_days:
+        officers = [o.person for o in rota.officers if o.date == day.date and o.team == day.team]
+        assert len(set(officers)) == 2
+        assert all(o.startswith(day.team.lower()) for o in officers)
+        if day.date <= period_end(0):
+            assert "a2" not in officers  # away
+    assert (
+        validate_rows(solved.unit, rota_rows(solved.planning, rota), duty_rows(rota), officer_rows(rota))
+        == []
+    )
+
+
 # --- the objective ----------------------------------------------------------------------------
 
 
@@ -491,7 +530,7 @@ def test_acting_days_avoided_when_nothing_else_differs(make_unit):
 
 
 def test_same_unit_twice_gives_the_same_rota(synthetic_unit):
-    folder = synthetic_unit(teams=4, years=1, staff=24, seed=7, min_present=2)
+    folder = without_duty(synthetic_unit(teams=4, years=1, staff=24, seed=7, min_present=2))
     first, second = solve_folder(folder), solve_folder(folder)
     assert first.result.status in FEASIBLE
     assert first.result.rota == second.result.rota
@@ -504,3 +543,18 @@ def test_same_unit_in_two_folders_gives_the_same_rota(make_unit):
     one = solve_folder(make_unit(toml, staff_for("ABC"), absences))
     two = solve_folder(make_unit(toml, staff_for("ABC"), absences))
     assert one.result.rota == two.result.rota
+
+
+def test_same_unit_twice_gives_the_same_duty_grid(make_unit):
+    # With the personal duty grid planned too, the officers of every day are the same each time.
+    absences = [
+        away_in_period("a2", 1),
+        away("b3", "2027-10-05", "2027-10-20", "leave"),
+        away_in_period("mc", 2),
+    ]
+    toml = unit_toml(teams=("A", "B", "C"), min_rest_weeks=2, duty_per_day=2)
+    folder = make_unit(toml, staff_for("ABC", 4), absences)
+    first, second = solve_folder(folder), solve_folder(folder)
+    assert first.result.status in FEASIBLE
+    assert first.result.rota.officers, "the duty grid is planned"
+    assert first.result.rota == second.result.rota

@@ -123,7 +123,9 @@ def test_good_rota_in_files_has_no_violations(unit, tmp_path: Path):
 
 def test_good_rota_with_two_teams_on_duty(duo_unit):
     assignment = [("A", "C"), ("B", "C"), ("A", "B"), ("A", "C"), ("B", "C"), ("A", "B")]
-    rota, duty = make_rows(assignment, absent={"ma": {date(2027, 9, 8)}}, acting={(date(2027, 9, 8), "A"): "mb"})
+    rota, duty = make_rows(
+        assignment, absent={"ma": {date(2027, 9, 8)}}, acting={(date(2027, 9, 8), "A"): "mb"}
+    )
     # mb may act for A on 2027-09-08 because team B is not on intake in period 0.
     assert validate_rows(duo_unit, rota, duty) == []
 
@@ -247,7 +249,7 @@ def test_manager_missing_on_a_day(unit):
     assert rules_of(validate_rows(unit, rota, duty)) == {"manager"}
 
 
-def test_acting_deputy_who_is_away(unit, make_unit):
+def test_acting_deputy_who_is_away(make_unit):
     # a1 is away too on 2027-09-08 but is written as acting.
     absences = [*ABSENCES, away("a1", "2027-09-08", "2027-09-08")]
     toml = unit_toml(min_rest_weeks=2, pins=[(period_start(5), "C")])
@@ -267,7 +269,9 @@ def test_acting_person_who_is_not_a_deputy(unit):
 def test_person_managing_two_teams_the_same_day(duo_unit):
     # A and B on intake in period 0; mb acts for A on 2027-09-08 while managing B.
     assignment = [("A", "B"), ("B", "C"), ("A", "C"), ("A", "B"), ("B", "C"), ("A", "C")]
-    rota, duty = make_rows(assignment, absent={"ma": {date(2027, 9, 8)}}, acting={(date(2027, 9, 8), "A"): "mb"})
+    rota, duty = make_rows(
+        assignment, absent={"ma": {date(2027, 9, 8)}}, acting={(date(2027, 9, 8), "A"): "mb"}
+    )
     violations = validate_rows(duo_unit, rota, duty)
     assert rules_of(violations) == {"manager"}
     (v,) = violations
@@ -330,11 +334,15 @@ def test_unknown_team_in_rota(unit):
     assert "file" in rules_of(validate_rows(unit, rota, duty))
 
 
-def test_planner_output_passes_the_validator(tmp_path: Path):
-    from helpers import TINY
-
+def test_planner_output_passes_the_validator(make_unit, tmp_path: Path):
+    # The planner's written files, personal duty grid included, pass; without duty.csv they do not.
     from rotation.pipeline import plan_unit
 
-    report = plan_unit(TINY, tmp_path / "out", time_limit=10)
+    toml = unit_toml(min_rest_weeks=2, duty_per_day=2, pins=[(period_start(5), "C")])
+    folder = make_unit(toml, staff_for("ABC", 4), [*ABSENCES, away_in_period("a4", 1, "sick")])
+    report = plan_unit(folder, tmp_path / "out", time_limit=10)
     assert report.valid
-    assert validate_folder(load_unit(TINY), tmp_path / "out") == []
+    unit = load_unit(folder)
+    assert validate_folder(unit, tmp_path / "out") == []
+    (tmp_path / "out" / "duty.csv").unlink()
+    assert rules_of(validate_folder(unit, tmp_path / "out")) == {"file"}

@@ -163,24 +163,8 @@ def plan(
         on_duty: dict[tuple[str, date], bool] = {}
         acting: dict[tuple[str, date], str] = {}
         teams = [t.id for t in planning.unit.teams]
-        fixed = {key: m.solution_values[var.index] for key, var in m.on_intake.items()}
         for i, team_id in enumerate(teams):
-            grid_model = build_model(
-                planning.coverage,
-                planning.demand,
-                duty=True,
-                duty_teams={team_id},
-                fixed_intake=fixed,
-                history=history,
-            )
-            for lit in grid_model.group_literals:
-                grid_model.model.add(lit == 1)
-            for key, var in m.on_intake.items():
-                grid_model.model.add(grid_model.on_intake[key] == m.solution_values[var.index])
-            for act, var in m.acting.items():
-                if act[0] != team_id:
-                    grid_model.model.add(grid_model.acting[act] == m.solution_values[var.index])
-            grid_model.solution_values = m.solution_values
+            grid_model = _team_grid_model(planning, m, m.solution_values, team_id, history)
             stages = [
                 *_person_stages(grid_model, baseline),
                 ("tie_break", grid_model.terms["tie_break"], 1.0, 0.0),
@@ -216,6 +200,36 @@ def plan(
     rota = _read_rota(m, planning.coverage)
     broken_groups = [g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True)]
     return run.result(rota, broken=describe_groups(broken_groups, planning.coverage))
+
+
+def _team_grid_model(
+    planning: Planning,
+    team_level: RotaModel,
+    solution: dict[int, bool],
+    team_id: str,
+    history: dict[str, list[date]],
+) -> RotaModel:
+    """One team's duty-grid model, with the team level's decisions (``solution``) fixed: the
+    teams on intake, and who acts as manager for the other teams (this team's acting deputy is
+    chosen again, so a deputy from outside the team can free an officer)."""
+    fixed = {key: solution[var.index] for key, var in team_level.on_intake.items()}
+    grid = build_model(
+        planning.coverage,
+        planning.demand,
+        duty=True,
+        duty_teams={team_id},
+        fixed_intake=fixed,
+        history=history,
+    )
+    for lit in grid.group_literals:
+        grid.model.add(lit == 1)
+    for key, var in team_level.on_intake.items():
+        grid.model.add(grid.on_intake[key] == solution[var.index])
+    for act, var in team_level.acting.items():
+        if act[0] != team_id:
+            grid.model.add(grid.acting[act] == solution[var.index])
+    grid.solution_values = dict(solution)
+    return grid
 
 
 def _history(planning: Planning, baseline: Baseline | None) -> dict[str, list[date]]:
@@ -520,19 +534,9 @@ def rota_exists(planning: Planning, time_limit: float = 30.0, workers: int = 2) 
     found, values = feasible(m)
     if not found or planning.unit.rules.duty_per_day == 0:
         return found
-    fixed = {key: bool(values[var.index]) for key, var in m.on_intake.items()}
+    solution = {k: bool(v) for k, v in values.items()}
     for team in planning.unit.teams:
-        grid_model = build_model(
-            planning.coverage, planning.demand, duty=True, duty_teams={team.id}, fixed_intake=fixed
-        )
-        for lit in grid_model.group_literals:
-            grid_model.model.add(lit == 1)
-        for key, var in m.on_intake.items():
-            grid_model.model.add(grid_model.on_intake[key] == values[var.index])
-        for act, var in m.acting.items():
-            if act[0] != team.id:
-                grid_model.model.add(grid_model.acting[act] == values[var.index])
-        grid_model.solution_values = {k: bool(v) for k, v in values.items()}
+        grid_model = _team_grid_model(planning, m, solution, team.id, {})
         ok, _ = feasible(grid_model, {**values, **_duty_hint(grid_model)})
         if ok is None:
             return None

@@ -10,6 +10,8 @@ makes them differ.
 from __future__ import annotations
 
 import csv
+import shutil
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -241,3 +243,10 @@ def weekdays_between(first: date, last: date) -> list[date]:
             days.append(d)
         d += timedelta(days=1)
     return days
+
+
+def installed_command() -> str | None:
+    """The `rotation` script of the environment running the tests (PATH need not include it:
+    the README runs the tests as `.venv/bin/python -m pytest`)."""
+    beside = Path(sys.executable).parent / "rotation"
+    return str(beside) if beside.exists() else shutil.which("rotation")

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import re
-import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import STAFF_COLUMNS, away, staff_for, unit_toml, write_unit_folder
+from helpers import STAFF_COLUMNS, away, installed_command, staff_for, unit_toml, write_unit_folder
 
 from rotation.cli import cli
 
@@ -302,7 +301,7 @@ def test_bad_input_through_the_installed_command(name: str, tmp_path: Path):
     folder = base_unit(tmp_path / "unit")
     case.edit(folder)
     out = tmp_path / "plan"
-    exe = shutil.which("rotation")
+    exe = installed_command()
     assert exe is not None
     done = subprocess.run(
         [exe, "plan", str(folder), "--out", str(out), "--quiet"], capture_output=True, text=True, timeout=120

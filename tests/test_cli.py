@@ -19,6 +19,7 @@ from helpers import (
     TINY,
     away,
     away_in_period,
+    installed_command,
     manager_id,
     period_start,
     person,
@@ -488,7 +489,7 @@ def test_absence_kinds_appear_in_no_output_of_the_examples(example, tiny_out, mu
 
 
 def test_installed_command_plans_a_unit(make_unit, tmp_path):
-    exe = shutil.which("rotation")
+    exe = installed_command()
     assert exe is not None, "the rotation command is installed with the package"
     out = tmp_path / "out"
     done = subprocess.run(

@@ -1,6 +1,6 @@
 """Benchmark: municipality C, teams 2–5 × periods 1–3 weeks × 200 simulated years each.
 
-Run: python benchmarks/bench_compare.py [--years 200] [--time-limit 5]
+Run: python benchmarks/bench_compare.py [--years 200] [--time-limit 2]
 Prints one line per scenario and the wall time (target: under 60 s on 2 cores).
 """
 
@@ -22,7 +22,7 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "municipality-c"
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--years", type=int, default=200)
-    parser.add_argument("--time-limit", type=float, default=5.0)
+    parser.add_argument("--time-limit", type=float, default=2.0)
     args = parser.parse_args()
     unit = load_unit(EXAMPLE)
     scenarios = scenario_list([2, 3, 4, 5], [1, 2, 3], False, [0])

@@ -125,10 +125,11 @@ class Unit:
     pins: tuple[Pin, ...] = ()
     weights: dict[str, float] | None = None  # None: strict priority order
     source: str = ""  # the folder it was read from
-    _people_by_id: dict[str, Person] = field(default_factory=dict, compare=False, repr=False)
+    _people_by_id: dict[str, Person] = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._people_by_id.update({p.id: p for p in self.people})
+        # Not an init field: dataclasses.replace() must not hand a copy the old unit's index.
+        object.__setattr__(self, "_people_by_id", {p.id: p for p in self.people})
 
     def person(self, person_id: str) -> Person:
         return self._people_by_id[person_id]

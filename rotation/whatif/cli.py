@@ -133,7 +133,7 @@ def compare(
             if missing:
                 raise InputError(forecast_file.name, "does not cover the unit's horizon", field="week_start")
             demand = replace(unit.demand, weekly_referrals=weekly, referrals_per_week=None, seasonal="none")
-            unit = replace(unit, demand=demand, _people_by_id={})
+            unit = replace(unit, demand=demand)
             index = {date.fromisoformat(str(w)): i for i, w in enumerate(frame.week_start)}
             all_sd = band_sd(frame)
             sd = tuple(

@@ -151,7 +151,6 @@ def regroup(unit: Unit, scenario: Scenario) -> Organisation:
         people=tuple(people),
         absences=(*unit.absences, *extra_absences),
         pins=(),
-        _people_by_id={},  # replace() would share the original's lookup table
     )
     span = max(len(members) for members in assigned)
     return Organisation(

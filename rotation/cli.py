@@ -7,6 +7,8 @@ Exit codes: 0 a valid rota (or, with --relax, the least-bad one), 1 no rota exis
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +35,18 @@ def cli() -> None:
 def _fail_input(error: InputError) -> None:
     click.echo(f"error: {error}", err=True)
     sys.exit(2)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """A mistake in the input: one line and exit 2; a rota the validator rejected: exit 3."""
+    try:
+        yield
+    except InputError as e:
+        _fail_input(e)
+    except InvalidRotaError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(3)
 
 
 @cli.command("plan")
@@ -70,7 +84,7 @@ def plan_command(
 ) -> None:
     """Plan the intake rota of UNIT_DIR and write it to --out."""
     progress = None if quiet else _progress_printer()
-    try:
+    with _user_errors():
         report = plan_unit(
             unit_dir,
             out_dir,
@@ -80,11 +94,6 @@ def plan_command(
             duty_mode=duty_mode,
             html=html,
         )
-    except InputError as e:
-        _fail_input(e)
-    except InvalidRotaError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(3)
     if not quiet:
         click.echo("", err=True)
     click.echo(format_report(report))
@@ -199,7 +208,7 @@ def replan_command(
     quiet: bool,
 ) -> None:
     """Re-plan UNIT_DIR against a published plan: frozen near future, fewest changes."""
-    try:
+    with _user_errors():
         replan = replan_unit(
             unit_dir,
             published_dir,
@@ -211,11 +220,6 @@ def replan_command(
             time_limit=time_limit,
             progress=None if quiet else _progress_printer(),
         )
-    except InputError as e:
-        _fail_input(e)
-    except InvalidRotaError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(3)
     if not quiet:
         click.echo("", err=True)
     click.echo(format_replan(replan))
@@ -243,15 +247,10 @@ def swap_command(
     unit_dir: Path, period_a: str, period_b: str, plan_dir: Path, out_dir: Path | None, today: datetime | None
 ) -> None:
     """Let the teams of PERIOD_A and PERIOD_B trade (a period number or a date in it)."""
-    try:
+    with _user_errors():
         replan = swap_periods(
             unit_dir, plan_dir, period_a, period_b, out_dir, today=today.date() if today else None
         )
-    except InputError as e:
-        _fail_input(e)
-    except InvalidRotaError as e:
-        click.echo(f"error: {e}", err=True)
-        sys.exit(3)
     click.echo(format_replan(replan))
     sys.exit(0 if replan.report.result.rota is not None else 1)
 

@@ -13,8 +13,8 @@ from datetime import date
 
 import numpy as np
 
+from .planning import Planning
 from .rota import Rota
-from .solve import Planning
 
 
 @dataclass(frozen=True)

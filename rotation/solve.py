@@ -17,10 +17,9 @@ from typing import Any
 
 from ortools.sat.python import cp_model
 
-from .coverage import Coverage, build_coverage
-from .demand import Demand, build_demand
+from .coverage import Coverage
 from .explain import describe_groups
-from .grid import TimeGrid
+from .planning import Planning, prepare
 from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
 from .solver.duty import greedy_duty
@@ -52,17 +51,6 @@ class Stage:
 
 
 @dataclass
-class Planning:
-    """Everything computed from a unit before solving: reused by metrics and reports."""
-
-    unit: Unit
-    grid: TimeGrid
-    coverage: Coverage
-    demand: Demand
-    since: date | None = None  # a re-plan's today: earlier days are history
-
-
-@dataclass
 class PlanResult:
     status: str  # OPTIMAL, FEASIBLE, INFEASIBLE or UNKNOWN
     rota: Rota | None
@@ -75,13 +63,6 @@ class PlanResult:
     def gap(self) -> float:
         """The largest relative gap of any stage (1.0 where a stage has no bound at all)."""
         return max((1.0 if math.isnan(s.gap) else s.gap for s in self.stages), default=0.0)
-
-
-def prepare(unit: Unit, since: date | None = None) -> Planning:
-    """Everything computed before solving; ``since`` (a re-plan's today) leaves earlier days
-    to history."""
-    grid = TimeGrid(unit)
-    return Planning(unit, grid, build_coverage(grid, since), build_demand(unit, grid), since)
 
 
 PERSON_TERMS = (

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import person as staff
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -48,29 +49,6 @@ TIME_LIMIT = 5.0
 
 
 # --- building small units ------------------------------------------------------------------------
-
-
-def staff(
-    pid: str,
-    team: str,
-    role: str = "social_worker",
-    fte: float = 1.0,
-    start: str = "",
-    end: str = "",
-    weekdays: str = "",
-) -> dict[str, str]:
-    """One staff.csv row."""
-    return {
-        "id": pid,
-        "name": f"Person {pid}",
-        "email": f"{pid}@example.se",
-        "team": team,
-        "role": role,
-        "fte": str(fte),
-        "start": start,
-        "end": end,
-        "weekdays": weekdays,
-    }
 
 
 def manager(team: str) -> dict[str, str]:

@@ -59,7 +59,6 @@ LABELS: dict[str, dict[str, str]] = {
         "sv": "Andel klara inom fyra månader (simulerade år; låda 25–75 %, streck 5–95 %)",
         "en": "Share finished within four months (simulated years; box 25–75 %, whiskers 5–95 %)",
     },
-    "week": {"sv": "Vecka", "en": "Week"},
     "per_fte": {"sv": "Öppna utredningar per heltid", "en": "Open investigations per FTE"},
     "how_to_read": {
         "sv": (
@@ -75,8 +74,6 @@ LABELS: dict[str, dict[str, str]] = {
             "(5th and 95th percentile)."
         ),
     },
-    "yes": {"sv": "ja", "en": "yes"},
-    "no": {"sv": "nej", "en": "no"},
 }
 
 

@@ -788,3 +788,59 @@ def test_municipality_c_nobody_on_a_day_off_no_new_hire_alone(plan_c: Path) -> N
                 assert any(roles[x] == "mentor" for x in beside), (d, rows)
     assert new_hire_days > 0, "p24 and p25 take duty in their introduction weeks"
     assert validate_folder(load_unit(MUNICIPALITY_C), plan_c) == []
+
+
+# --- the caseload bound from whole duty days -------------------------------------------------------
+
+
+def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+    from ortools.sat.python import cp_model
+
+    from rotation.solver import duty as duty_level
+    from rotation.solver.build import build_model
+
+    original = duty_level.caseload_pigeonhole_bounds
+
+    def record(m, rows):  # type: ignore[no-untyped-def]
+        bounds = original(m, rows)
+        event(f"whole-day bounds: {'some' if bounds else 'none'}")
+        return bounds
+
+    duty_level.caseload_pigeonhole_bounds = record if cuts else lambda m, rows: {}  # type: ignore[assignment]
+    try:
+        m = build_model(planning.coverage, planning.demand, duty=True)
+    finally:
+        duty_level.caseload_pigeonhole_bounds = original  # type: ignore[assignment]
+    for lit in m.group_literals:
+        m.model.add(lit == 1)
+    m.model.minimize(m.terms["person_caseload"])
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 2
+    solver.parameters.max_time_in_seconds = 10
+    code = solver.solve(m.model)
+    return solver.status_name(code), solver.objective_value if code == cp_model.OPTIMAL else float("nan")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_units())
+def test_caseload_pigeonhole_bound_never_cuts_off_the_optimum(spec: dict) -> None:  # type: ignore[type-arg]
+    """The whole-day bound on the caseload peak is a valid cut: with it and without it the
+    proven optimum is the same (a wrong bound would raise it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_unit(
+            Path(tmp) / "unit",
+            spec["people"],
+            spec["absences"],
+            start=PROPERTY_START,
+            weeks=4,  # small enough to prove the optimum both ways
+            min_present=spec["min_present"],
+            duty_per_day=spec["duty_per_day"],
+            max_in_row=spec["max_in_row"],
+            deputies=spec["deputies"],
+        )
+        planning = prepare(load_unit(folder))
+        with_cut, without = _peak_optimum(planning, True), _peak_optimum(planning, False)
+        event(f"status {with_cut[0]}")
+        assert with_cut[0] == without[0]
+        if with_cut[0] == "OPTIMAL":
+            assert with_cut[1] == without[1]

@@ -120,7 +120,7 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     s = d.survival
     by_person = duty_by_person(m)
     worst = 0.0
-    rows = []
+    rows: dict[tuple[str, int], tuple[int, dict[date, int]]] = {}  # (person, week): const, coefs
     for person in _workers(m):
         base = d.person_baseline[person.id].copy()
         for day in m.history.get(person.id, []):  # a re-plan's past duty: fixed load
@@ -131,19 +131,67 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
         # (not in a re-plan: the past is fixed) or in a week they may take duty.
         weeks = sorted(({0} if not m.history else set()) | {grid.week_of(day) for day, _ in duties})
         for w in weeks:
-            coefs = []
-            for day, var in duties:
+            coefs: dict[date, int] = {}
+            for day, _ in duties:
                 k = grid.week_of(day)
                 if k <= w:
                     share = d.day_new[day] / max(unit.duty_per_day_on(day), 1)
-                    coefs.append((round(SCALE * share * s[w - k] / person.fte), var))
+                    coefs[day] = round(SCALE * share * s[w - k] / person.fte)
             const = round(SCALE * base[w] / person.fte)
-            worst = max(worst, const + sum(c for c, _ in coefs))
-            rows.append((const, coefs))
+            worst = max(worst, const + sum(coefs.values()))
+            rows[person.id, w] = (const, coefs)
     peak = m.model.new_int_var(0, int(worst) + 1, "person_caseload_peak")
-    for const, coefs in rows:
-        m.model.add(peak >= const + sum(c * v for c, v in coefs if c))
+    for (q, _), (const, coefs) in rows.items():
+        m.model.add(peak >= const + sum(c * m.duty[q, day] for day, c in coefs.items() if c))
+    for (t, p), bound in caseload_pigeonhole_bounds(m, rows).items():
+        m.model.add(peak >= bound * m.on_intake[t, p])
     return peak
+
+
+def caseload_pigeonhole_bounds(
+    m: RotaModel, rows: dict[tuple[str, int], tuple[int, dict[date, int]]]
+) -> dict[tuple[str, int], int]:
+    """A proven lower bound on the caseload peak from each intake period (a valid cut).
+
+    The LP relaxation shares every duty day out fractionally, which no grid can do. If the
+    duty slots of a window of days cannot all be filled with everyone taking at most n - 1 of
+    its days (each person only on the days they are there), someone takes at least n. That
+    person's load at the end of their days in the window is at least their fixed load plus
+    their n lightest days there, so the peak is at least the smallest such figure over the
+    people who could take n. Windows: the whole period and each of its weeks; duty days outside
+    the window only add load, so ignoring them keeps the bound valid.
+    """
+    grid = m.coverage.grid
+    unit = m.unit
+    bounds: dict[tuple[str, int], int] = {}
+    for (t, p), cell in _cells(m):
+        windows: dict[int, list[date]] = {}
+        for day in cell.officers:
+            windows.setdefault(grid.week_of(day), []).append(day)
+        best = 0
+        for days in [list(cell.officers), *windows.values()]:
+            slots = sum(unit.duty_per_day_on(day) for day in days)
+            available: dict[str, list[date]] = {}
+            for day in days:
+                for q in cell.officers[day]:
+                    available.setdefault(q, []).append(day)
+            if not available or sum(len(v) for v in available.values()) < slots:
+                continue  # no grid at all: the staffing rule says so
+            n = 1
+            while sum(min(len(v), n - 1) for v in available.values()) < slots:
+                n += 1
+            n -= 1  # the largest n with everyone at most n - 1 leaving slots over
+            candidates = []
+            for q, own in available.items():
+                if len(own) < n or (q, grid.week_of(own[-1])) not in rows:
+                    continue
+                const, coefs = rows[q, grid.week_of(own[-1])]
+                candidates.append(const + sum(sorted(coefs[day] for day in own)[:n]))
+            if candidates and len(candidates) == sum(1 for v in available.values() if len(v) >= n):
+                best = max(best, min(candidates))
+        if best:
+            bounds[t, p] = best
+    return bounds
 
 
 def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:

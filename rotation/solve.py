@@ -73,15 +73,15 @@ PERSON_TERMS = (
     "duty_bunching",
     "holiday_adjacent_fairness",
 )
-DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
-DETERMINISTIC_PER_SECOND = 1.0  # CP-SAT deterministic seconds per wall second, one worker (measured)
+DUTY_SHARE = 0.85  # of the time limit, for the duty grid (sequential mode)
+DETERMINISTIC_PER_SECOND = 0.85  # CP-SAT deterministic seconds per wall second per search (measured)
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
-    "person_caseload": 3.0,
-    "person_intake_max": 2.0,
+    "person_caseload": 4.0,
+    "person_intake_max": 2.5,
     "person_intake_min": 2.0,
-    "duty_bunching": 2.0,
-    "holiday_adjacent_fairness": 1.0,
-    "tie_break": 0.5,
+    "duty_bunching": 1.0,
+    "holiday_adjacent_fairness": 0.5,
+    "tie_break": 0.3,
 }
 PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and its slack
 _TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
@@ -255,8 +255,8 @@ class _Run:
         none in its time leaves the previous solution in place. ``fallback`` is a
         known assignment (the greedy duty grid) to fall back on if the first stage finds none
         in its time. With ``budget`` the stages share that much deterministic time (by
-        STAGE_WEIGHT) on one worker: the result then does not depend on the machine's load;
-        what a stage leaves unused (proven optimal early) goes to the stages after it."""
+        STAGE_WEIGHT; see :func:`_deterministic_stage`): the result then does not depend on the
+        machine's load; what a stage leaves unused (proven early) goes to the stages after it."""
         spent = 0.0
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
             # A stage may use twice its fair share of the time left, and a tenth of the limit
@@ -269,21 +269,25 @@ class _Run:
                 share = max(share, remaining * len(specs) / (len(specs) + later) / 2)
             limit = max(min(remaining - reserve, share), 0.5 if i == 0 else 0.1)
             if budget is not None:
+                # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left.
                 weights = [STAGE_WEIGHT.get(n, 1.0) for n, *_ in specs]
                 limit = max(budget - spent, 0.0) * weights[i] / sum(weights[i:]) + 0.05
-            if budget is not None:
-                work = limit * DETERMINISTIC_PER_SECOND
                 stage, values = _deterministic_stage(
-                    m, name + label, expr, unit_scale, work, self.progress, self.started
+                    m,
+                    name + label,
+                    expr,
+                    unit_scale,
+                    limit * DETERMINISTIC_PER_SECOND,
+                    self.progress,
+                    self.started,
                 )
+                used = min(stage.work / DETERMINISTIC_PER_SECOND, limit)
+                spent += used
+                self.duty_spent += used
             else:
                 stage, values = _solve_stage(
                     m, name + label, expr, unit_scale, limit, self.workers, self.progress, self.started
                 )
-            if budget is not None:
-                used = min(stage.work / DETERMINISTIC_PER_SECOND, limit)
-                spent += used
-                self.duty_spent += used
             if values is None and i == 0 and fallback is not None and stage.status == "UNKNOWN":
                 stage, values = _check_assignment(m, name + label, expr, unit_scale, fallback, stage)
             self.log.append(stage)

@@ -70,14 +70,28 @@ def build_coverage(grid: TimeGrid, since: date | None = None) -> Coverage:
                 duty = unit.duty_per_day_on(d)
                 if len(cell.officers[d]) < duty:
                     cell.duty_gaps.append(StaffingGap(d, len(cell.officers[d]), duty))
-                needed = unit.min_present_on(d)
-                if count < needed:
-                    cell.staffing_gaps.append(StaffingGap(d, count, needed))
+                gap = staffing_gap(grid, team.id, d)
+                if gap is not None:
+                    cell.staffing_gaps.append(gap)
                 if not grid.present(team.manager, d):
                     cell.manager_away.append(d)
                     cell.deputies_present[d] = [q for q in team.deputies if grid.present(q, d)]
             cells[team.id, p] = cell
     return Coverage(grid, cells)
+
+
+def staffing_gap(grid: TimeGrid, team_id: str, day: date) -> StaffingGap | None:
+    """The staffing rule for one group on one workday: fewer social workers counted present
+    (new hires in introduction do not count) than ``min_present`` of that day."""
+    count = len(grid.counted_present(team_id, day))
+    needed = grid.unit.min_present_on(day)
+    return StaffingGap(day, count, needed) if count < needed else None
+
+
+def group_staffing_gaps(grid: TimeGrid, team_id: str) -> list[StaffingGap]:
+    """Every workday a group permanently on intake (a dedicated intake group) is short."""
+    gaps = (staffing_gap(grid, team_id, d) for d in grid.workdays)
+    return [g for g in gaps if g is not None]
 
 
 def duty_day_problem(coverage: Coverage, team: str, period: int, day: date) -> str | None:

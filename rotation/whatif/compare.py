@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..coverage import group_staffing_gaps
 from ..metrics import rota_metrics
 from ..rota import Rota, assign_managers, strict_cycle
 from ..solve import Planning, plan, prepare
@@ -131,11 +132,18 @@ def scenario_seed(seed: int, scenario: Scenario) -> np.random.SeedSequence:
 def plan_organisation(org: Organisation, time_limit: float) -> tuple[Planning, Rota | None, str]:
     """Plan the regrouped unit with the real solver and the real absences.
 
-    A dedicated intake group has no rotation to plan. When no rota obeys every rule, the
-    least-bad one (``relax``) is simulated; when the solver finds none in time, the strict cycle.
+    A dedicated intake group has no rotation to plan, but it is on intake every workday: the
+    status says on how many workdays it has fewer social workers present than ``min_present``.
+    When no rota obeys every rule, the least-bad one (``relax``) is simulated; when the solver
+    finds none in time, the strict cycle.
     """
     planning = prepare(org.unit)
     if org.scenario.dedicated_intake:
+        group = planning.unit.person(org.intake_group[0]).team
+        gaps = group_staffing_gaps(planning.grid, group)
+        if gaps:
+            short = f"group short-staffed on {len(gaps)} workdays from {gaps[0].day}"
+            return planning, None, f"NO_ROTATION ({short})"
         return planning, None, "NO_ROTATION"
     result = plan(planning, time_limit=time_limit, workers=1)
     if result.rota is not None:

@@ -271,7 +271,7 @@ class _Run:
             if budget is not None:
                 # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left.
                 weights = [STAGE_WEIGHT.get(n, 1.0) for n, *_ in specs]
-                limit = max(budget - spent, 0.0) * weights[i] / sum(weights[i:]) + 0.05
+                limit = max(max(budget - spent, 0.0) * weights[i] / sum(weights[i:]), 0.02)
                 stage, values = _deterministic_stage(
                     m,
                     name + label,
@@ -426,6 +426,7 @@ def _deterministic_stage(
     budget: float,
     progress: Progress | None,
     started: float,
+    parallel: bool = True,
 ) -> tuple[Stage, dict[int, int] | None]:
     """A stage whose result does not depend on the machine's speed or load.
 
@@ -438,6 +439,7 @@ def _deterministic_stage(
       and is told the LP's bound so it can stop at the relative gap the stage allows.
 
     ``budget`` is in deterministic seconds; the stage uses the probe plus the longer of the two.
+    Without ``parallel`` (one worker asked for) the search without LP runs alone after the probe.
     """
     tolerance = PERSON_TOLERANCE if name.split(" ")[0] in _TOLERANT else 0.0
     t0 = time.monotonic()
@@ -445,20 +447,26 @@ def _deterministic_stage(
     probe = _single_search(m.model, 0.2 * budget, tolerance, lp=True)
     if probe.code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
         return _stage_result(m, name, unit_scale, progress, started, [probe], time.monotonic() - t0)
-    primal = m.model.clone()
     if probe.found:
         _hint(m, {var.index: int(probe.solver.value(var)) for var in _decisions(m)})
-        primal = m.model.clone()
+    primal = m.model.clone()
+    if probe.found:
         # Proven by the probe: lets the search without LP see its gap and stop at the tolerance.
         primal.add(expr >= math.ceil(probe.solver.best_objective_bound - 1e-6))
     rest = 0.8 * budget
-    side: list[_Search] = []
-    thread = threading.Thread(target=lambda: side.append(_single_search(primal, rest, tolerance, lp=False)))
+    if not parallel:  # one core: the search without LP alone
+        side = _single_search(primal, rest, tolerance, lp=False)
+        work = probe.solver.deterministic_time + side.solver.deterministic_time
+        return _stage_result(
+            m, name, unit_scale, progress, started, [side, probe], time.monotonic() - t0, work
+        )
+    found: list[_Search] = []
+    thread = threading.Thread(target=lambda: found.append(_single_search(primal, rest, tolerance, lp=False)))
     thread.start()
     main = _single_search(m.model, rest, tolerance, lp=True)
     thread.join()
-    searches = [*side, main, probe]  # on equal values the search without LP wins
-    work = probe.solver.deterministic_time + max(s.solver.deterministic_time for s in (*side, main))
+    searches = [*found, main, probe]  # on equal values the search without LP wins
+    work = probe.solver.deterministic_time + max(s.solver.deterministic_time for s in (*found, main))
     return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work)
 
 
@@ -466,7 +474,7 @@ def _single_search(model: cp_model.CpModel, work: float, tolerance: float, lp: b
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.max_deterministic_time = max(work, 0.05)
+    solver.parameters.max_deterministic_time = max(work, 0.01)
     solver.parameters.max_time_in_seconds = 10 * work + 5  # a safety net only
     solver.parameters.relative_gap_limit = tolerance
     if not lp:

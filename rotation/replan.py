@@ -35,6 +35,11 @@ class PublishedPlan:
     version: int
     fingerprint: str
 
+    @property
+    def acting(self) -> frozenset[tuple[str, date, str]]:
+        """(team, day, deputy) of every published acting-manager day."""
+        return frozenset((d.team, d.date, d.manager) for d in self.duty_days if d.acting and d.manager)
+
 
 @dataclass(frozen=True)
 class Change:
@@ -149,6 +154,7 @@ def replan_unit(
     base = Baseline(
         on_intake=published.on_intake,
         officers=frozenset((o.person, o.date) for o in published.officers),
+        acting=published.acting,
         frozen_periods=frozenset(frozen),
         allow_frozen_changes=allow_frozen_changes,
         balance_slack=balance_slack,
@@ -185,6 +191,7 @@ def swap_periods(
     base = Baseline(
         on_intake=published.on_intake,
         officers=frozenset((o.person, o.date) for o in published.officers),
+        acting=published.acting,
         frozen_periods=others,
         pins={a: published.on_intake[b], b: published.on_intake[a]},
     )

@@ -24,7 +24,7 @@ from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
 from .solver.duty import greedy_duty
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
-from .solver.stability import Baseline, add_frozen, changed_duty_days, changed_periods
+from .solver.stability import Baseline, add_frozen, changed_acting_days, changed_duty_days, changed_periods
 from .unit import OBJECTIVE_TERMS, Unit
 
 Progress = Callable[[str, float, float, float], None]  # stage, objective, bound, seconds
@@ -74,6 +74,7 @@ PERSON_TERMS = (
     "holiday_adjacent_fairness",
 )
 DUTY_SHARE = 0.85  # of the time limit, for the duty grid (sequential mode)
+DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits
 DETERMINISTIC_PER_SECOND = 0.85  # CP-SAT deterministic seconds per wall second per search (measured)
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "person_caseload": 4.0,
@@ -130,6 +131,8 @@ def plan(
     team = [(n, e, sc, slack) for n, e, sc, _ in _objective_stages(m, planning.unit)]
     if baseline is not None:
         team.append(("changed_periods", changed_periods(m, baseline), 1, 0.0))
+        if not joint:  # (joint: among the person-level stages)
+            team.append(("changed acting days", changed_acting_days(m, baseline), 1, 0.0))
     tie = [("tie_break", m.terms["tie_break"], 1.0, 0.0)]
     person = _person_stages(m, baseline) if joint else []
     first = team + person + tie
@@ -272,6 +275,10 @@ class _Run:
                 # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left.
                 weights = [STAGE_WEIGHT.get(n, 1.0) for n, *_ in specs]
                 limit = max(max(budget - spent, 0.0) * weights[i] / sum(weights[i:]), 0.02)
+                # The work is fixed, not the wall time: on a machine far busier than usual
+                # searches stop on the clock at DEADLINE_FACTOR x the limit (then, and only
+                # then, the grid depends on the machine's load).
+                deadline = self.started + DEADLINE_FACTOR * self.time_limit + 2.0
                 stage, values = _deterministic_stage(
                     m,
                     name + label,
@@ -280,6 +287,8 @@ class _Run:
                     limit * DETERMINISTIC_PER_SECOND,
                     self.progress,
                     self.started,
+                    deadline,
+                    parallel=self.workers > 1,
                 )
                 used = min(stage.work / DETERMINISTIC_PER_SECOND, limit)
                 spent += used
@@ -329,13 +338,15 @@ def _objective_stages(m: RotaModel, unit: Unit) -> list[StageSpec]:
 
 
 def _person_stages(m: RotaModel, baseline: Baseline | None = None) -> list[StageSpec]:
-    """Person-level stages. A re-plan first keeps the published duty days (frozen ones first):
-    people plan their weeks around their own duty days, so within the teams the re-plan chose,
-    a duty day moves only when it must; the balance terms then use what freedom is left."""
+    """Person-level stages. A re-plan first keeps the published duty days (frozen ones first),
+    then the published acting-manager days: people plan their weeks around them, so within the
+    teams the re-plan chose, such a day moves only when it must; the balance terms then use
+    what freedom is left."""
     stages: list[StageSpec] = []
     if baseline is not None:
         stages.append(("changed frozen duty days", changed_duty_days(m, baseline, frozen=True), 1, 0.0))
         stages.append(("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0))
+        stages.append(("changed acting days", changed_acting_days(m, baseline), 1, 0.0))
     for term in PERSON_TERMS:
         tolerance = PERSON_TOLERANCE if term in _TOLERANT else 0.0
         stages.append((term, m.terms[term], SCALE if term in _SCALED else 1, tolerance))
@@ -426,6 +437,7 @@ def _deterministic_stage(
     budget: float,
     progress: Progress | None,
     started: float,
+    deadline: float,
     parallel: bool = True,
 ) -> tuple[Stage, dict[int, int] | None]:
     """A stage whose result does not depend on the machine's speed or load.
@@ -444,7 +456,7 @@ def _deterministic_stage(
     tolerance = PERSON_TOLERANCE if name.split(" ")[0] in _TOLERANT else 0.0
     t0 = time.monotonic()
     m.model.minimize(expr)
-    probe = _single_search(m.model, 0.2 * budget, tolerance, lp=True)
+    probe = _single_search(m.model, 0.2 * budget, tolerance, lp=True, deadline=deadline)
     if probe.code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
         return _stage_result(m, name, unit_scale, progress, started, [probe], time.monotonic() - t0)
     if probe.found:
@@ -455,27 +467,33 @@ def _deterministic_stage(
         primal.add(expr >= math.ceil(probe.solver.best_objective_bound - 1e-6))
     rest = 0.8 * budget
     if not parallel:  # one core: the search without LP alone
-        side = _single_search(primal, rest, tolerance, lp=False)
+        side = _single_search(primal, rest, tolerance, lp=False, deadline=deadline)
         work = probe.solver.deterministic_time + side.solver.deterministic_time
         return _stage_result(
             m, name, unit_scale, progress, started, [side, probe], time.monotonic() - t0, work
         )
     found: list[_Search] = []
-    thread = threading.Thread(target=lambda: found.append(_single_search(primal, rest, tolerance, lp=False)))
+    thread = threading.Thread(
+        target=lambda: found.append(_single_search(primal, rest, tolerance, lp=False, deadline=deadline))
+    )
     thread.start()
-    main = _single_search(m.model, rest, tolerance, lp=True)
+    main = _single_search(m.model, rest, tolerance, lp=True, deadline=deadline)
     thread.join()
     searches = [*found, main, probe]  # on equal values the search without LP wins
     work = probe.solver.deterministic_time + max(s.solver.deterministic_time for s in (*found, main))
     return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work)
 
 
-def _single_search(model: cp_model.CpModel, work: float, tolerance: float, lp: bool) -> _Search:
+def _single_search(
+    model: cp_model.CpModel, work: float, tolerance: float, lp: bool, deadline: float
+) -> _Search:
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = max(work, 0.01)
-    solver.parameters.max_time_in_seconds = 10 * work + 5  # a safety net only
+    # The time limit still holds on a machine so busy that the work would overrun it: then
+    # (only then) the result depends on the machine's load.
+    solver.parameters.max_time_in_seconds = max(deadline - time.monotonic(), 0.2)
     solver.parameters.relative_gap_limit = tolerance
     if not lp:
         solver.parameters.linearization_level = 0

@@ -592,3 +592,42 @@ def test_replan_validates_keeps_frozen_and_changes_no_more_than_a_fresh_plan(spe
         if fresh.rota is not None:
             fresh_changes = sum(1 for p, teams in enumerate(fresh.rota.on_intake) if set(teams) != old[p])
             assert len(changed_periods(published, out)) <= fresh_changes
+
+
+def test_replan_keeps_a_published_acting_manager_the_solver_alone_would_change(
+    published: Path, tmp_path: Path
+) -> None:
+    """A published acting-manager day keeps its deputy even where a fresh plan prefers the
+    team's first deputy: deputies plan around the days they stand in, as officers do."""
+    unit = load_unit(MUNICIPALITY_C)
+    planning = prepare(unit)
+    rows = read_csv(published / "duty_days.csv")
+    on_duty = {(r["date"], r["person"]) for r in read_csv(published / "duty.csv")}
+    acting_on = {(r["date"], r["manager"]) for r in rows if r["acting"] == "true"}
+    chosen = None
+    for i, r in enumerate(rows):
+        team = unit.team(r["team"])
+        if r["acting"] != "true" or r["date"] <= TODAY.isoformat() or r["manager"] != team.deputies[0]:
+            continue
+        other = team.deputies[1]
+        day = date.fromisoformat(r["date"])
+        free = (r["date"], other) not in on_duty and (r["date"], other) not in acting_on
+        if planning.grid.present(other, day) and free:
+            chosen = i, other
+            break
+    assert chosen, "municipality C has a day where the second deputy could act instead"
+    i, other = chosen
+    edited = shutil.copytree(published, tmp_path / "published")
+    rows[i]["manager"] = other
+    with (edited / "duty_days.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+    replan = replan_unit(
+        copy_unit(tmp_path / "unit"), edited, tmp_path / "v2", today=TODAY, time_limit=TIME_LIMIT
+    )
+    assert replan.report.result.rota is not None
+    after = {(r["date"], r["team"]): r["manager"] for r in read_csv(tmp_path / "v2" / "duty_days.csv")}
+    assert after[rows[i]["date"], rows[i]["team"]] == other
+    assert not [c for c in replan.changes if c.kind == "acting"]

@@ -20,6 +20,7 @@ class Baseline:
     allow_frozen_changes: bool = False
     balance_slack: float = 0.0  # relative: accept this much worse balance for fewer changes
     pins: dict[int, tuple[str, ...]] = field(default_factory=dict)  # period -> teams (a swap)
+    acting: frozenset[tuple[str, date, str]] = frozenset()  # (team, day, person) acting manager
 
 
 def add_frozen(m: RotaModel, baseline: Baseline) -> None:
@@ -53,4 +54,11 @@ def changed_duty_days(m: RotaModel, baseline: Baseline, frozen: bool) -> cp_mode
         for (q, d), var in m.duty.items()
         if (q, d) in baseline.officers and (grid.period_of(d) in baseline.frozen_periods) == frozen
     ]
+    return sum(lost) if lost else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
+
+
+def changed_acting_days(m: RotaModel, baseline: Baseline) -> cp_model.LinearExpr:
+    """Published acting-manager days (team, day, deputy) whose deputy no longer acts. A deputy
+    plans around the days they stand in for a manager, as an officer around duty days."""
+    lost = [1 - var for key, var in m.acting.items() if key in baseline.acting]
     return sum(lost) if lost else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]

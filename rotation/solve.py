@@ -73,7 +73,7 @@ PERSON_TERMS = (
     "duty_bunching",
     "holiday_adjacent_fairness",
 )
-DUTY_SHARE = 0.85  # of the time limit, for the duty grid (sequential mode)
+DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
 DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits
 DETERMINISTIC_PER_SECOND = 0.85  # CP-SAT deterministic seconds per wall second per search (measured)
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages

@@ -410,8 +410,9 @@ def _stage_result(
     """The best solution of ``searches`` (the first on ties) and the best bound of all."""
     work = sum(s.solver.deterministic_time for s in searches) if work is None else work
     found = [s for s in searches if s.found]
-    if not found:
-        status = STATUS.get(searches[-1].code, "UNKNOWN")
+    if not found:  # any search that proved infeasibility has the last word
+        proved = [s.code for s in searches if s.code == cp_model.INFEASIBLE]
+        status = STATUS.get(proved[0] if proved else searches[-1].code, "UNKNOWN")
         nan = float("nan")
         return Stage(name, status, nan, nan, nan, seconds, work), None
     best = min(found, key=lambda s: s.solver.objective_value)

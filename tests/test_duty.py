@@ -818,7 +818,8 @@ def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no
     solver.parameters.num_workers = 2
     solver.parameters.max_time_in_seconds = 10
     code = solver.solve(m.model)
-    return solver.status_name(code), solver.objective_value if code == cp_model.OPTIMAL else float("nan")
+    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    return solver.status_name(code), solver.objective_value if found else float("nan")
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -839,8 +840,14 @@ def test_caseload_pigeonhole_bound_never_cuts_off_the_optimum(spec: dict) -> Non
             deputies=spec["deputies"],
         )
         planning = prepare(load_unit(folder))
-        with_cut, without = _peak_optimum(planning, True), _peak_optimum(planning, False)
-        event(f"status {with_cut[0]}")
-        assert with_cut[0] == without[0]
-        if with_cut[0] == "OPTIMAL":
-            assert with_cut[1] == without[1]
+        (cut, cut_value), (plain, plain_value) = _peak_optimum(planning, True), _peak_optimum(planning, False)
+        event(f"status {cut} / {plain}")
+        # A wrong cut would remove grids: a proven optimum above what the model without it
+        # reaches, or "infeasible" where the model without it has a grid. (Within the time
+        # limit one solve may prove what the other does not: that alone says nothing.)
+        if cut == "OPTIMAL" and plain in ("OPTIMAL", "FEASIBLE"):
+            assert cut_value <= plain_value
+        if cut == "INFEASIBLE":
+            assert plain not in ("OPTIMAL", "FEASIBLE")
+        if cut == plain == "OPTIMAL":
+            assert cut_value == plain_value

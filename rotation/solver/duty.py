@@ -144,7 +144,8 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     for (q, _), (const, coefs) in rows.items():
         m.model.add(peak >= const + sum(c * m.duty[q, day] for day, c in coefs.items() if c))
     for (t, p), bound in caseload_pigeonhole_bounds(m, rows).items():
-        m.model.add(peak >= bound * m.on_intake[t, p])
+        # Valid only while every duty slot is filled (a relaxed plan may break that rule).
+        m.model.add(peak >= bound * m.on_intake[t, p]).only_enforce_if(m.duty_groups[t, p])
     return peak
 
 

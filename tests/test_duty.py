@@ -794,11 +794,23 @@ def test_municipality_c_nobody_on_a_day_off_no_new_hire_alone(plan_c: Path) -> N
 
 
 def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no-untyped-def]
+    """The caseload peak of the duty grids for a fixed team level (the first feasible one),
+    with or without the whole-day bound."""
     from ortools.sat.python import cp_model
 
     from rotation.solver import duty as duty_level
     from rotation.solver.build import build_model
 
+    teams = build_model(planning.coverage, planning.demand)
+    for lit in teams.group_literals:
+        teams.model.add(lit == 1)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = 10
+    code = solver.solve(teams.model)
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return solver.status_name(code), float("nan")
+    fixed = {key: bool(solver.value(var)) for key, var in teams.on_intake.items()}
     original = duty_level.caseload_pigeonhole_bounds
 
     def record(m, rows):  # type: ignore[no-untyped-def]
@@ -808,11 +820,13 @@ def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no
 
     duty_level.caseload_pigeonhole_bounds = record if cuts else lambda m, rows: {}  # type: ignore[assignment]
     try:
-        m = build_model(planning.coverage, planning.demand, duty=True)
+        m = build_model(planning.coverage, planning.demand, duty=True, fixed_intake=fixed)
     finally:
         duty_level.caseload_pigeonhole_bounds = original  # type: ignore[assignment]
     for lit in m.group_literals:
         m.model.add(lit == 1)
+    for key, var in m.on_intake.items():
+        m.model.add(var == int(fixed[key]))
     m.model.minimize(m.terms["person_caseload"])
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 2

@@ -42,6 +42,7 @@ class RotaModel:
     duty_groups: dict[tuple[str, int], cp_model.IntVar] = field(default_factory=dict)
     duty_teams: set[str] = field(default_factory=set)  # whose duty grid is planned here
     duty_cells: list[tuple[str, int]] = field(default_factory=list)  # (team, period) with a grid
+    intake_fixed: bool = False  # the team level is solved: its duty cells are decisions made
     groups: dict[int, RuleGroup] = field(default_factory=dict)  # literal index -> group
     group_literals: list[cp_model.IntVar] = field(default_factory=list)
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)

@@ -419,7 +419,7 @@ def _stage_result(
     value = best.solver.objective_value
     # Every search's bound is proven, with or without a solution of its own.
     bounds = [s.solver.best_objective_bound for s in searches if s.code != cp_model.MODEL_INVALID]
-    bound = min(max(b for b in bounds if math.isfinite(b)), value)
+    bound = min(max((b for b in bounds if math.isfinite(b)), default=value), value)
     gap = (value - bound) / max(abs(value), 1e-9)
     status = "OPTIMAL" if value - bound <= 0.5 else "FEASIBLE"
     values = {var.index: int(best.solver.value(var)) for var in _decisions(m)}

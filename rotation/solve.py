@@ -260,21 +260,13 @@ class _Run:
         in its time. With ``budget`` the stages share that much deterministic time (by
         STAGE_WEIGHT; see :func:`_deterministic_stage`): the result then does not depend on the
         machine's load; what a stage leaves unused (proven early) goes to the stages after it."""
-        spent = 0.0
+        spent_before = self.duty_spent
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
-            # A stage may use twice its fair share of the time left, and a tenth of the limit
-            # stays for the tie-break, so later stages get some time too.
-            remaining = self.left()
-            reserve = 0.0 if name == "tie_break" else min(0.1 * self.time_limit, 10.0)
-            share = remaining * 2 / (len(specs) - i + later)
-            if i == 0:
-                # A first stage must find a solution at all: without one nothing follows.
-                share = max(share, remaining * len(specs) / (len(specs) + later) / 2)
-            limit = max(min(remaining - reserve, share), 0.5 if i == 0 else 0.1)
             if budget is not None:
                 # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left.
                 weights = [STAGE_WEIGHT.get(n, 1.0) for n, *_ in specs]
-                limit = max(max(budget - spent, 0.0) * weights[i] / sum(weights[i:]), 0.02)
+                left = max(budget - (self.duty_spent - spent_before), 0.0)
+                limit = max(left * weights[i] / sum(weights[i:]), 0.02)
                 # The work is fixed, not the wall time: on a machine far busier than usual
                 # searches stop on the clock at DEADLINE_FACTOR x the limit (then, and only
                 # then, the grid depends on the machine's load).
@@ -290,10 +282,17 @@ class _Run:
                     deadline,
                     parallel=self.workers > 1,
                 )
-                used = min(stage.work / DETERMINISTIC_PER_SECOND, limit)
-                spent += used
-                self.duty_spent += used
+                self.duty_spent += min(stage.work / DETERMINISTIC_PER_SECOND, limit)
             else:
+                # A stage may use twice its fair share of the time left, and a tenth of the
+                # limit stays for the tie-break, so later stages get some time too.
+                remaining = self.left()
+                reserve = 0.0 if name == "tie_break" else min(0.1 * self.time_limit, 10.0)
+                share = remaining * 2 / (len(specs) - i + later)
+                if i == 0:
+                    # A first stage must find a solution at all: without one nothing follows.
+                    share = max(share, remaining * len(specs) / (len(specs) + later) / 2)
+                limit = max(min(remaining - reserve, share), 0.5 if i == 0 else 0.1)
                 stage, values = _solve_stage(
                     m, name + label, expr, unit_scale, limit, self.workers, self.progress, self.started
                 )

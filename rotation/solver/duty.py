@@ -148,34 +148,29 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
         # Only with the teams fixed and every duty rule hard (the duty grid after the team
         # level): a relaxed plan may leave slots empty, and as a conditional constraint the
         # bound made the joint model's feasibility search far slower (explain timed out).
-        for bound in caseload_pigeonhole_bounds(m, rows).values():
-            m.model.add(peak >= bound)
+        m.model.add(peak >= caseload_whole_day_bound(m, rows))
     return peak
 
 
-def caseload_pigeonhole_bounds(
-    m: RotaModel, rows: dict[tuple[str, int], tuple[int, dict[date, int]]]
-) -> dict[tuple[str, int], int]:
-    """A proven lower bound on the caseload peak from each intake period (a valid cut).
+def caseload_whole_day_bound(m: RotaModel, rows: dict[tuple[str, int], tuple[int, dict[date, int]]]) -> int:
+    """A proven lower bound on the caseload peak from whole duty days (a valid cut).
 
     The LP relaxation shares every duty day out fractionally, which no grid can do. If the
     duty slots of a window of days cannot all be filled with everyone taking at most n - 1 of
     its days (each person only on the days they are there), someone takes at least n. That
     person's load at the end of their days in the window is at least their fixed load plus
     their n lightest days there, so the peak is at least the smallest such figure over the
-    people who could take n. Windows: the whole period and each of its weeks; duty days outside
-    the window only add load, so ignoring them keeps the bound valid.
+    people who could take n. Windows: each intake period and each of its weeks; duty days
+    outside the window only add load, so ignoring them keeps the bound valid.
     """
     grid = m.coverage.grid
-    unit = m.unit
-    bounds: dict[tuple[str, int], int] = {}
-    for (t, p), cell in _cells(m):
-        windows: dict[int, list[date]] = {}
+    best = 0
+    for _, cell in _cells(m):
+        weeks: dict[int, list[date]] = {}
         for day in cell.officers:
-            windows.setdefault(grid.week_of(day), []).append(day)
-        best = 0
-        for days in [list(cell.officers), *windows.values()]:
-            slots = sum(unit.duty_per_day_on(day) for day in days)
+            weeks.setdefault(grid.week_of(day), []).append(day)
+        for days in [list(cell.officers), *weeks.values()]:
+            slots = sum(m.unit.duty_per_day_on(day) for day in days)
             available: dict[str, list[date]] = {}
             for day in days:
                 for q in cell.officers[day]:
@@ -186,17 +181,15 @@ def caseload_pigeonhole_bounds(
             while sum(min(len(v), n - 1) for v in available.values()) < slots:
                 n += 1
             n -= 1  # the largest n with everyone at most n - 1 leaving slots over
-            candidates = []
-            for q, own in available.items():
-                if len(own) < n or (q, grid.week_of(own[-1])) not in rows:
-                    continue
-                const, coefs = rows[q, grid.week_of(own[-1])]
-                candidates.append(const + sum(sorted(coefs[day] for day in own)[:n]))
-            if candidates and len(candidates) == sum(1 for v in available.values() if len(v) >= n):
-                best = max(best, min(candidates))
-        if best:
-            bounds[t, p] = best
-    return bounds
+            # Each person's row at their last day in the window holds all their days there.
+            loads = [
+                rows[q, grid.week_of(own[-1])][0]
+                + sum(sorted(rows[q, grid.week_of(own[-1])][1][day] for day in own)[:n])
+                for q, own in available.items()
+                if len(own) >= n
+            ]
+            best = max(best, min(loads))
+    return best
 
 
 def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -24,6 +24,7 @@ from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
 from .solver.duty import greedy_duty
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
+from .solver.schedules import Row, window_bound
 from .solver.stability import Baseline, add_frozen, changed_acting_days, changed_duty_days, changed_periods
 from .unit import OBJECTIVE_TERMS, Unit
 
@@ -84,6 +85,7 @@ STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "holiday_adjacent_fairness": 0.5,
     "tie_break": 0.3,
 }
+COUNT_SHARE = 0.3  # of a person-level stage's work, for the bound from counting whole days
 PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and its slack
 _TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
 _SCALED = ("rest", "caseload", "intake_fairness", "person_caseload", "person_intake_max", "person_intake_min")
@@ -306,7 +308,9 @@ class _Run:
             # A stage keeps its value for the next ones, with ``slack`` (relative) of room: the
             # person-level balance terms keep 1 % (exact fixing to the hundredth of a case leaves
             # no room to spread duty days), a re-plan the balance it may trade for stability.
-            _fix(m, expr, (stage.value + slack * abs(stage.value)) * unit_scale)
+            cap = round((stage.value + slack * abs(stage.value)) * unit_scale)
+            _fix(m, expr, cap)
+            m.person_caps[name] = cap
             _hint(m, values)
             if name == "rest" and stage.value == 0 and not any(s.name == "broken rules" for s in self.log):
                 add_periodic_cycle(m)
@@ -405,8 +409,10 @@ def _stage_result(
     searches: list[_Search],
     seconds: float,
     work: float | None = None,
+    known: float = -math.inf,
 ) -> tuple[Stage, dict[int, int] | None]:
-    """The best solution of ``searches`` (the first on ties) and the best bound of all."""
+    """The best solution of ``searches`` (the first on ties) and the best bound of all
+    (``known``: one proven beside them)."""
     work = sum(s.solver.deterministic_time for s in searches) if work is None else work
     found = [s for s in searches if s.found]
     if not found:  # any search that proved infeasibility has the last word
@@ -418,7 +424,7 @@ def _stage_result(
     value = best.solver.objective_value
     # Every search's bound is proven, with or without a solution of its own.
     bounds = [s.solver.best_objective_bound for s in searches if s.code != cp_model.MODEL_INVALID]
-    bound = min(max((b for b in bounds if math.isfinite(b)), default=value), value)
+    bound = min(max((b for b in (*bounds, known) if math.isfinite(b)), default=value), value)
     gap = (value - bound) / max(abs(value), 1e-9)
     status = "OPTIMAL" if value - bound <= 0.5 else "FEASIBLE"
     values = {var.index: int(best.solver.value(var)) for var in _decisions(m)}
@@ -453,24 +459,32 @@ def _deterministic_stage(
     ``budget`` is in deterministic seconds; the stage uses the probe plus the longer of the two.
     Without ``parallel`` (one worker asked for) the search without LP runs alone after the probe.
     """
-    tolerance = PERSON_TOLERANCE if name.split(" ")[0] in _TOLERANT else 0.0
+    term = name.split(" ")[0]
+    tolerance = PERSON_TOLERANCE if term in _TOLERANT else 0.0
     t0 = time.monotonic()
     m.model.minimize(expr)
     probe = _single_search(m.model, 0.2 * budget, tolerance, lp=True, deadline=deadline)
     if probe.code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
         return _stage_result(m, name, unit_scale, progress, started, [probe], time.monotonic() - t0)
+    known, counted = -math.inf, 0.0
     if probe.found:
         _hint(m, {var.index: int(probe.solver.value(var)) for var in _decisions(m)})
+        known = math.ceil(probe.solver.best_objective_bound - 1e-6)
+        if term in m.person_loads:
+            # Whole days prove more than the LP: a valid cut for both searches.
+            value = round(probe.solver.objective_value)
+            known, counted = _counted_bound(m, term, value, known, tolerance, COUNT_SHARE * budget)
+            m.model.add(expr >= known)
     primal = m.model.clone()
     if probe.found:
         # Proven by the probe: lets the search without LP see its gap and stop at the tolerance.
-        primal.add(expr >= math.ceil(probe.solver.best_objective_bound - 1e-6))
-    rest = 0.8 * budget
+        primal.add(expr >= known)
+    rest = max(0.8 * budget - counted, 0.5 * budget)
     if not parallel:  # one core: the search without LP alone
         side = _single_search(primal, rest, tolerance, lp=False, deadline=deadline)
-        work = probe.solver.deterministic_time + side.solver.deterministic_time
+        work = probe.solver.deterministic_time + side.solver.deterministic_time + counted
         return _stage_result(
-            m, name, unit_scale, progress, started, [side, probe], time.monotonic() - t0, work
+            m, name, unit_scale, progress, started, [side, probe], time.monotonic() - t0, work, known
         )
     found: list[_Search] = []
     thread = threading.Thread(
@@ -480,8 +494,24 @@ def _deterministic_stage(
     main = _single_search(m.model, rest, tolerance, lp=True, deadline=deadline)
     thread.join()
     searches = [*found, main, probe]  # on equal values the search without LP wins
-    work = probe.solver.deterministic_time + max(s.solver.deterministic_time for s in (*found, main))
-    return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work)
+    longest = max(s.solver.deterministic_time for s in (*found, main))
+    work = probe.solver.deterministic_time + longest + counted
+    return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work, known)
+
+
+def _counted_bound(
+    m: RotaModel, term: str, found: int, proven: int, tolerance: float, work: float
+) -> tuple[float, float]:
+    """The best bound on ``term`` that counting whole duty days proves (solver/schedules.py),
+    with the person-level terms of earlier stages held at their caps; and the work spent."""
+    caps: dict[str, list[tuple[Row, int]]] = {}
+    for other, cap in m.person_caps.items():
+        earlier = m.person_loads.get(other)
+        if earlier is not None:
+            for q, rows in earlier.rows.items():
+                caps.setdefault(q, []).extend((row, cap) for row in rows)
+    bound = window_bound(replace(m.person_loads[term], caps=caps), found, proven, tolerance, work)
+    return max(bound.value, proven), bound.work
 
 
 def _single_search(

@@ -795,15 +795,27 @@ def test_municipality_c_nobody_on_a_day_off_no_new_hire_alone(plan_c: Path) -> N
     assert validate_folder(load_unit(MUNICIPALITY_C), plan_c) == []
 
 
-# --- the caseload bound from whole duty days -------------------------------------------------------
+# --- the caseload bound from counting whole duty days ----------------------------------------------
 
 
-def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no-untyped-def]
-    """The caseload peak of the duty grids for a fixed team level (the first feasible one),
-    with or without the whole-day bound."""
+def test_counting_whole_days_proves_more_than_sharing_them() -> None:
+    """Three slots, two people who each reach the value 20 with two days: at 19 each can take
+    only one, so no grid stays at 19 (a fractional share of 1.5 days each would reach 15)."""
+    from rotation.solver.schedules import PersonLoads, window_bound
+
+    kind = ("week 0",)
+    rows = {q: [(0, {kind: 10})] for q in ("a", "b")}
+    loads = PersonLoads({kind: 3}, {"a": {kind: 3}, "b": {kind: 3}}, rows, [frozenset([kind])], 1)
+    assert window_bound(loads, found=20, proven=15, tolerance=1e-9, work=1.0).value == 20
+    # A cap from an earlier stage keeps b off duty: a alone must take all three days.
+    capped = PersonLoads(loads.slots, loads.available, rows, loads.windows, 1, {"b": [((0, {kind: 1}), 0)]})
+    assert window_bound(capped, found=30, proven=15, tolerance=1e-9, work=1.0).value == 30
+
+
+def _peak_model(planning):  # type: ignore[no-untyped-def]
+    """The duty grids' model for a fixed team level (the first feasible one), or None."""
     from ortools.sat.python import cp_model
 
-    from rotation.solver import duty as duty_level
     from rotation.solver.build import build_model
 
     teams = build_model(planning.coverage, planning.demand)
@@ -812,51 +824,43 @@ def _peak_optimum(planning, cuts: bool) -> tuple[str, float]:  # type: ignore[no
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10
-    code = solver.solve(teams.model)
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return solver.status_name(code), float("nan")
+    if solver.solve(teams.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
     fixed = {key: bool(solver.value(var)) for key, var in teams.on_intake.items()}
-    original = duty_level.caseload_whole_day_bound
-
-    def record(m, rows):  # type: ignore[no-untyped-def]
-        bound = original(m, rows)
-        event(f"whole-day bounds: {'some' if bound else 'none'}")
-        return bound
-
-    duty_level.caseload_whole_day_bound = record if cuts else lambda m, rows: 0  # type: ignore[assignment]
-    try:
-        m = build_model(planning.coverage, planning.demand, duty=True, fixed_intake=fixed)
-    finally:
-        duty_level.caseload_whole_day_bound = original  # type: ignore[assignment]
+    m = build_model(planning.coverage, planning.demand, duty=True, fixed_intake=fixed)
     for lit in m.group_literals:
         m.model.add(lit == 1)
     for key, var in m.on_intake.items():
         m.model.add(var == int(fixed[key]))
-    m.model.minimize(m.terms["person_caseload"])
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 2
-    solver.parameters.max_time_in_seconds = 10
-    code = solver.solve(m.model)
-    found = code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-    return solver.status_name(code), solver.objective_value if found else float("nan")
+    return m
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_units())
-def test_caseload_pigeonhole_bound_never_cuts_off_the_optimum(spec: dict) -> None:  # type: ignore[type-arg]
-    """The whole-day bound on the caseload peak is a valid cut: with it and without it the
-    conclusive outcomes agree (a wrong bound would raise the optimum or remove every grid)."""
+def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  # type: ignore[type-arg]
+    """The bound from counting whole days is proven: it never claims that no grid reaches a
+    value that a proven optimal grid reaches (a wrong bound would, as it cuts off grids)."""
+    from ortools.sat.python import cp_model
+
+    from rotation.solver.schedules import _Counts, proves_beyond, window_bound
+
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_random_unit(Path(tmp) / "unit", spec, weeks=4)  # small enough to prove both ways
-        planning = prepare(load_unit(folder))
-        (cut, cut_value), (plain, plain_value) = _peak_optimum(planning, True), _peak_optimum(planning, False)
-        event(f"status {cut} / {plain}")
-        # A wrong cut would remove grids: a proven optimum above what the model without it
-        # reaches, or "infeasible" where the model without it has a grid. (Within the time
-        # limit one solve may prove what the other does not: that alone says nothing.)
-        if cut == "OPTIMAL" and plain in ("OPTIMAL", "FEASIBLE"):
-            assert cut_value <= plain_value
-        if cut == "INFEASIBLE":
-            assert plain not in ("OPTIMAL", "FEASIBLE")
-        if cut == plain == "OPTIMAL":
-            assert cut_value == plain_value
+        folder = write_random_unit(Path(tmp) / "unit", spec, weeks=4)  # small enough to prove
+        m = _peak_model(prepare(load_unit(folder)))
+        if m is None:
+            event("no team rota")
+            return
+        m.model.minimize(m.terms["person_caseload"])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 2
+        solver.parameters.max_time_in_seconds = 10
+        code = solver.solve(m.model)
+        event(solver.status_name(code))
+        if code != cp_model.OPTIMAL:
+            return
+        optimum = round(solver.objective_value)
+        loads = m.person_loads["person_caseload"]
+        assert proves_beyond(_Counts(loads), optimum) is None
+        bound = window_bound(loads, optimum + 1, 0, tolerance=1e-9, work=5.0)
+        assert bound.value <= optimum
+        event(f"bound {'at' if bound.value == optimum else 'below'} the optimum")

@@ -12,6 +12,9 @@ from itertools import pairwise
 from ortools.sat.python import cp_model
 
 from .model import SCALE, RotaModel, RuleGroup, spread
+from .schedules import Kind, PersonLoads, Row
+
+EXACT_PREFIXES = 3  # prefix windows that get exact counts in the caseload bound
 
 
 def add_duty(m: RotaModel, fixed_intake: dict[tuple[str, int], bool] | None = None) -> None:
@@ -142,54 +145,53 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
             worst = max(worst, const + sum(coefs.values()))
             rows[person.id, w] = (const, coefs)
     peak = m.model.new_int_var(0, int(worst) + 1, "person_caseload_peak")
+    person_rows: dict[str, list[tuple[int, dict[date, int]]]] = {}
     for (q, _), (const, coefs) in rows.items():
         m.model.add(peak >= const + sum(c * m.duty[q, day] for day, c in coefs.items() if c))
+        person_rows.setdefault(q, []).append((const, coefs))
     if m.intake_fixed:
         # Only with the teams fixed and every duty rule hard (the duty grid after the team
-        # level): a relaxed plan may leave slots empty, and as a conditional constraint the
-        # bound made the joint model's feasibility search far slower (explain timed out).
-        m.model.add(peak >= caseload_whole_day_bound(m, rows))
+        # level): a relaxed plan may leave slots empty.
+        m.person_loads["person_caseload"] = person_loads(m, person_rows)
     return peak
 
 
-def caseload_whole_day_bound(m: RotaModel, rows: dict[tuple[str, int], tuple[int, dict[date, int]]]) -> int:
-    """A proven lower bound on the caseload peak from whole duty days (a valid cut).
-
-    The LP relaxation shares every duty day out fractionally, which no grid can do. If the
-    duty slots of a window of days cannot all be filled with everyone taking at most n - 1 of
-    its days (each person only on the days they are there), someone takes at least n. That
-    person's load at the end of their days in the window is at least their fixed load plus
-    their n lightest days there, so the peak is at least the smallest such figure over the
-    people who could take n. Windows: each intake period and each of its weeks; duty days
-    outside the window only add load, so ignoring them keeps the bound valid.
-    """
+def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]]) -> PersonLoads:
+    """A person-level term as :mod:`.schedules` counts it: days grouped into kinds (one week,
+    the same officers present, the same number needed), and windows to count over -- the
+    first intake periods (up to each one), each period, each two in a row and each week."""
     grid = m.coverage.grid
-    best = 0
-    for _, cell in _cells(m):
-        weeks: dict[int, list[date]] = {}
-        for day in cell.officers:
-            weeks.setdefault(grid.week_of(day), []).append(day)
-        for days in [list(cell.officers), *weeks.values()]:
-            slots = sum(m.unit.duty_per_day_on(day) for day in days)
-            available: dict[str, list[date]] = {}
-            for day in days:
-                for q in cell.officers[day]:
-                    available.setdefault(q, []).append(day)
-            if not available or sum(len(v) for v in available.values()) < slots:
-                continue  # no grid at all: the staffing rule says so
-            n = 1
-            while sum(min(len(v), n - 1) for v in available.values()) < slots:
-                n += 1
-            n -= 1  # the largest n with everyone at most n - 1 leaving slots over
-            # Each person's row at their last day in the window holds all their days there.
-            loads = [
-                rows[q, grid.week_of(own[-1])][0]
-                + sum(sorted(rows[q, grid.week_of(own[-1])][1][day] for day in own)[:n])
-                for q, own in available.items()
-                if len(own) >= n
-            ]
-            best = max(best, min(loads))
-    return best
+    kind: dict[date, tuple[int, int, tuple[str, ...]]] = {}
+    slots: dict[Kind, int] = {}
+    available: dict[str, dict[Kind, int]] = {}
+    periods: list[frozenset[Kind]] = []
+    weeks: dict[int, set[Kind]] = {}
+    for _, cell in sorted(_cells(m), key=lambda kv: kv[0][1]):
+        for day, officers in cell.officers.items():
+            k = kind[day] = (grid.week_of(day), m.unit.duty_per_day_on(day), tuple(sorted(officers)))
+            slots[k] = slots.get(k, 0) + k[1]
+            weeks.setdefault(k[0], set()).add(k)
+            for q in officers:
+                available.setdefault(q, {})
+                available[q][k] = available[q].get(k, 0) + 1
+        periods.append(frozenset(kind[day] for day in cell.officers))
+    # Days of a kind weigh the same in every row; should rounding differ, the lightest weight
+    # is kept (that keeps the count valid).
+    by_kind: dict[str, list[Row]] = {}
+    for q, person_rows in rows.items():
+        for const, coefs in person_rows:
+            weights: dict[Kind, int] = {}
+            for day, c in coefs.items():
+                if day in kind:
+                    weights[kind[day]] = min(weights.get(kind[day], c), c)
+            by_kind.setdefault(q, []).append((const, weights))
+    windows = [frozenset().union(*periods[: i + 1]) for i in range(len(periods))]
+    windows += periods + [a | b for a, b in pairwise(periods)] + [frozenset(w) for w in weeks.values()]
+    # Exact counts (CP-SAT) over the first periods: there every row of a person is wholly in
+    # the window and the count is strongest (measured: the first three decide the bound on
+    # municipality C; longer ones cost more than they prove). Other windows: row by row.
+    exact = min(len(periods), EXACT_PREFIXES)
+    return PersonLoads(slots, available, by_kind, list(dict.fromkeys(windows)), exact)
 
 
 def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:

@@ -48,6 +48,10 @@ class RotaModel:
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
     solution_values: dict[int, bool] = field(default_factory=dict)  # variable index -> value
     history: dict[str, list[date]] = field(default_factory=dict)  # person -> past duty days
+    # Person-level terms in the form the counting bounds need (solver/schedules.py), and the
+    # caps earlier stages fixed them at.
+    person_loads: dict[str, Any] = field(default_factory=dict)
+    person_caps: dict[str, int] = field(default_factory=dict)
 
     @property
     def unit(self):  # type: ignore[no-untyped-def]

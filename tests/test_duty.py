@@ -807,9 +807,14 @@ def test_counting_whole_days_proves_more_than_sharing_them() -> None:
     rows = {q: [(0, {kind: 10})] for q in ("a", "b")}
     loads = PersonLoads({kind: 3}, {"a": {kind: 3}, "b": {kind: 3}}, rows, [frozenset([kind])], 1)
     assert window_bound(loads, found=20, proven=15, tolerance=1e-9, work=1.0).value == 20
-    # A cap from an earlier stage keeps b off duty: a alone must take all three days.
-    capped = PersonLoads(loads.slots, loads.available, rows, loads.windows, 1, {"b": [((0, {kind: 1}), 0)]})
-    assert window_bound(capped, found=30, proven=15, tolerance=1e-9, work=1.0).value == 30
+    # b is there on one day only: a must take two, and reaches 20 with them.
+    alone = PersonLoads(loads.slots, {"a": {kind: 3}, "b": {kind: 1}}, rows, loads.windows, 1)
+    assert window_bound(alone, found=20, proven=15, tolerance=1e-9, work=1.0).value == 20
+    # A third person makes 19 reachable: 1 + 1 + 1 days.
+    three = PersonLoads(
+        loads.slots, {**loads.available, "c": {kind: 3}}, {**rows, "c": rows["a"]}, loads.windows, 1
+    )
+    assert window_bound(three, found=20, proven=0, tolerance=1e-9, work=1.0).value == 10
 
 
 def _peak_model(planning):  # type: ignore[no-untyped-def]

@@ -159,7 +159,7 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
 def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]]) -> PersonLoads:
     """A person-level term as :mod:`.schedules` counts it: days grouped into kinds (one week,
     the same officers present, the same number needed), and windows to count over -- the
-    first intake periods (up to each one), each period, each two in a row and each week."""
+    first one to three intake periods, each period, each two in a row and each week."""
     grid = m.coverage.grid
     kind: dict[date, tuple[int, int, tuple[str, ...]]] = {}
     slots: dict[Kind, int] = {}
@@ -185,12 +185,12 @@ def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]
                 if day in kind:
                     weights[kind[day]] = min(weights.get(kind[day], c), c)
             by_kind.setdefault(q, []).append((const, weights))
-    windows = [frozenset().union(*periods[: i + 1]) for i in range(len(periods))]
-    windows += periods + [a | b for a, b in pairwise(periods)] + [frozenset(w) for w in weeks.values()]
     # Exact counts (CP-SAT) over the first periods: there every row of a person is wholly in
     # the window and the count is strongest (measured: the first three decide the bound on
-    # municipality C; longer ones cost more than they prove). Other windows: row by row.
+    # municipality C; longer ones cost more than they prove). Shorter windows: row by row.
     exact = min(len(periods), EXACT_PREFIXES)
+    windows = [frozenset().union(*periods[: i + 1]) for i in range(exact)]
+    windows += periods + [a | b for a, b in pairwise(periods)] + [frozenset(w) for w in weeks.values()]
     return PersonLoads(slots, available, by_kind, list(dict.fromkeys(windows)), exact)
 
 

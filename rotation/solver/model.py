@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 from ..coverage import Coverage
 from ..demand import Demand
 from ..rota import strict_cycle
+from .schedules import PersonLoads
 
 SCALE = 10_000  # objective terms in ten-thousandths of their unit
 
@@ -48,10 +49,8 @@ class RotaModel:
     terms: dict[str, cp_model.LinearExpr] = field(default_factory=dict)
     solution_values: dict[int, bool] = field(default_factory=dict)  # variable index -> value
     history: dict[str, list[date]] = field(default_factory=dict)  # person -> past duty days
-    # Person-level terms in the form the counting bounds need (solver/schedules.py), and the
-    # caps earlier stages fixed them at.
-    person_loads: dict[str, Any] = field(default_factory=dict)
-    person_caps: dict[str, int] = field(default_factory=dict)
+    # Person-level terms in the form the counting bound needs (the caseload peak)
+    person_loads: dict[str, PersonLoads] = field(default_factory=dict)
 
     @property
     def unit(self):  # type: ignore[no-untyped-def]

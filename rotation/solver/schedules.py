@@ -20,7 +20,7 @@ Everything here is deterministic: the same input gives the same bound.
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
 
@@ -28,21 +28,20 @@ Kind = Hashable
 Row = tuple[int, dict[Kind, int]]  # constant + sum of coefficient * days of a kind (scaled integers)
 
 EXACT_WORK = 0.05  # deterministic seconds one person's exact count may take at most
-CALL_WORK = 0.003  # deterministic seconds counted for setting up one exact count (measured)
-COUNT_WORK = 1e-4  # deterministic seconds counted for one person's count row by row (measured)
+CALL_WORK = 0.002  # deterministic seconds counted for setting up one exact count (measured)
+COUNT_WORK = 1e-5  # deterministic seconds counted per row of a count row by row (measured)
 
 
 @dataclass(frozen=True)
 class PersonLoads:
     """A person-level term in the form the bound needs: the term is the highest of all people's
-    ``rows``; ``caps`` are rows that earlier stages fixed (row <= cap), which a grid keeps too."""
+    ``rows``."""
 
     slots: dict[Kind, int]  # officers needed over all days of a kind
     available: dict[str, dict[Kind, int]]  # person -> kind -> days of that kind they are there
     rows: dict[str, list[Row]]
     windows: list[frozenset[Kind]]  # windows to count over, in the order tried
     exact_windows: int = 0  # the first this many windows also get exact counts (CP-SAT)
-    caps: dict[str, list[tuple[Row, int]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -58,30 +57,38 @@ class _Counts:
 
     def __init__(self, loads: PersonLoads) -> None:
         self.loads = loads
-        self.rows: dict[tuple[str, int], tuple[int, list[tuple[int, bool, list[tuple[int, int]]]]]] = {}
+        self.rows: dict[tuple[str, int], tuple[int, list[tuple[int, list[tuple[int, int]]]]]] = {}
+        self.fixed: dict[str, int] = {}  # person -> their highest row constant
         self.work = 0.0
 
-    def _rows(self, person: str, i: int) -> tuple[int, list[tuple[int, bool, list[tuple[int, int]]]]]:
-        """(days there, [(constant, is a cap, window weights lightest first)]) of a person."""
+    def _rows(self, person: str, i: int) -> tuple[int, list[tuple[int, list[tuple[int, int]]]]]:
+        """(days there, [(row constant, window weights lightest first)]) of a person: the rows
+        the window's days weigh in (rows without them are checked alone, in :meth:`most`)."""
         if (person, i) not in self.rows:
             window = self.loads.windows[i]
             own = {k: a for k, a in self.loads.available.get(person, {}).items() if k in window}
-            rows = [(const, False, coefs) for const, coefs in self.loads.rows.get(person, [])]
-            rows += [(const - cap, True, coefs) for (const, coefs), cap in self.loads.caps.get(person, [])]
             weighed = [
-                (c, cap, sorted((coefs.get(k, 0), a) for k, a in own.items())) for c, cap, coefs in rows
+                (const, sorted((coefs.get(k, 0), a) for k, a in own.items()))
+                for const, coefs in self.loads.rows.get(person, [])
+                if any(coefs.get(k, 0) for k in own)
             ]
             self.rows[person, i] = (sum(own.values()), weighed)
         return self.rows[person, i]
 
     def most(self, person: str, i: int, value: int, exact: bool) -> int:
         """An upper bound on the days of window ``i`` the person can take keeping every row at
-        ``value`` (and every cap): the fewest any single row allows (lightest days first) or,
-        with ``exact`` and two rows or more that bind, CP-SAT's count. -1: no days at all."""
+        ``value``: the fewest any single row allows (lightest days first) or, with ``exact``
+        and two rows or more that bind, CP-SAT's count. -1: not even with no days."""
+        if (
+            self.fixed.setdefault(person, max((c for c, _ in self.loads.rows.get(person, [])), default=0))
+            > value
+        ):
+            return -1
         there, rows = self._rows(person, i)
         best, binding = there, 0
-        for const, cap, weights in rows:
-            room = -const if cap else value - const
+        self.work += COUNT_WORK * len(rows)
+        for const, weights in rows:
+            room = value - const
             if room < 0:
                 return -1
             taken = 0
@@ -93,18 +100,15 @@ class _Counts:
                 taken += count
             binding += taken < there
             best = min(best, taken)
-        self.work += COUNT_WORK
         if binding < 2 or not exact:
             return best
         window = self.loads.windows[i]
         model = cp_model.CpModel()
         n = {k: model.new_int_var(0, a, "") for k, a in self.loads.available[person].items() if k in window}
-        limits = [(value - const, coefs) for const, coefs in self.loads.rows.get(person, [])]
-        limits += [(cap - const, coefs) for (const, coefs), cap in self.loads.caps.get(person, [])]
-        for room, coefs in limits:
+        for const, coefs in self.loads.rows.get(person, []):
             terms = [(coefs[k], x) for k, x in n.items() if coefs.get(k, 0)]
             if terms:
-                model.add(sum(c * x for c, x in terms) <= room)
+                model.add(sum(c * x for c, x in terms) <= value - const)
         model.maximize(sum(n.values()))
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = 1
@@ -138,22 +142,28 @@ def proves_beyond(counts: _Counts, value: int, first: int = 0) -> int | None:
 
 def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, work: float) -> Bound:
     """The best bound the counting argument proves between ``proven`` (a bound already known)
-    and ``found`` (the value of a grid), with about ``work`` deterministic seconds of exact
-    counts: the interval is halved until it is a fifth of ``tolerance`` wide or the work is
-    spent."""
+    and ``found`` (the value of a grid), with about ``work`` deterministic seconds: first just
+    above ``proven`` (where counting cannot prove that, it proves nothing here, and the work is
+    better spent searching), then halving the interval until it is a fifth of ``tolerance``
+    wide or the work is spent."""
     # "No grid has all rows <= P" proves the bound P + 1.
     low, high = proven - 1, found - 1  # proved (or known) / the largest P to try
     window = 0
     tests = 0
     counts = _Counts(loads)
     close = max(1, int(tolerance / 5 * found))  # a fifth of the gap the stage allows
-    while counts.work <= work and high - low >= close:
-        candidate = (low + high + 1) // 2
+    candidate = min(low + close, high)  # just above what is known: if that fails, stop
+    while counts.work <= work and low < high:
         tests += 1
         proof = proves_beyond(counts, candidate, window)
-        if proof is not None:
+        if proof is None:
+            if tests == 1:
+                break
+            high = candidate - 1
+        else:
             window = proof
             low = candidate
-        else:
-            high = candidate - 1
+        if high - low < close:
+            break
+        candidate = (low + high + 1) // 2
     return Bound(low + 1, counts.work, tests)

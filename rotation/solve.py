@@ -76,10 +76,19 @@ PERSON_TERMS = (
 )
 DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
 DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits
-# CP-SAT deterministic seconds per wall second per search, two searches side by side on two
-# cores. Measured: 0.85 on one machine; on CI's kind 0.5-0.55 for municipality C's teams and
-# 0.37 for 25-person teams over 5 years. This keeps --time-limit roughly there.
-DETERMINISTIC_PER_SECOND = 0.45
+
+
+def deterministic_per_second(duty_days: int) -> float:
+    """CP-SAT deterministic seconds per wall second per search, two searches side by side on
+    two cores, for a team's duty grid of ``duty_days`` person-days. Larger models get less
+    deterministic time per wall second: measured on CI's kind of machine, 0.52 at about 500
+    (municipality C's teams) and 0.36 at about 3,400 (25 people over 5 years; 0.85 at 500 on
+    a faster machine). Less than measured, so the time limit holds with the fixed costs
+    (models, the team level, writing) beside it; a faster machine finishes sooner, with the
+    same grid. It depends only on the input, so the grid does too."""
+    return min(0.45, max(0.25, 0.45 - 0.05 * math.log2(max(duty_days, 1) / 500)))
+
+
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "person_caseload": 4.0,
     "person_intake_max": 2.5,
@@ -269,6 +278,7 @@ class _Run:
         STAGE_WEIGHT; see :func:`_deterministic_stage`): the result then does not depend on the
         machine's load; what a stage leaves unused (proven early) goes to the stages after it."""
         spent_before = self.duty_spent
+        per_second = deterministic_per_second(len(m.duty))
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
             if budget is not None:
                 # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left.
@@ -284,13 +294,13 @@ class _Run:
                     name + label,
                     expr,
                     unit_scale,
-                    limit * DETERMINISTIC_PER_SECOND,
+                    limit * per_second,
                     self.progress,
                     self.started,
                     deadline,
                     parallel=self.workers > 1,
                 )
-                self.duty_spent += min(stage.work / DETERMINISTIC_PER_SECOND, limit)
+                self.duty_spent += min(stage.work / per_second, limit)
             else:
                 # A stage may use twice its fair share of the time left, and a tenth of the
                 # limit stays for the tie-break, so later stages get some time too.

@@ -75,6 +75,29 @@ class _Counts:
             self.rows[person, i] = (sum(own.values()), weighed)
         return self.rows[person, i]
 
+    def row_bound(self, i: int) -> int:
+        """The smallest value at which window ``i``'s slots can be counted full, row by row:
+        the person's n-th day needs every row to hold its n lightest days, so each (person, n)
+        has a threshold; the slots-th smallest of them all is where the counts first reach
+        the slots. Below it no grid exists (the whole-day argument, worked out in one pass)."""
+        slots = sum(k for c, k in self.loads.slots.items() if c in self.loads.windows[i])
+        thresholds: list[int] = []
+        for person in sorted(self.loads.available):
+            fixed = max((c for c, _ in self.loads.rows.get(person, [])), default=0)
+            there, rows = self._rows(person, i)
+            self.work += COUNT_WORK * len(rows)
+            need = [fixed] * there  # need[n - 1]: the value at which the person can take n days
+            for const, weights in rows:
+                days = [w for w, count in weights for _ in range(count)]
+                load = const
+                for n, w in enumerate(days):
+                    load += w
+                    need[n] = max(need[n], load)
+            thresholds += need
+        if len(thresholds) < slots or slots == 0:
+            return 0  # no grid at all (the staffing rule says so) or nothing to fill
+        return sorted(thresholds)[slots - 1]
+
     def most(self, person: str, i: int, value: int, exact: bool) -> int:
         """An upper bound on the days of window ``i`` the person can take keeping every row at
         ``value``: the fewest any single row allows (lightest days first) or, with ``exact``
@@ -122,16 +145,17 @@ class _Counts:
 
 
 def proves_beyond(counts: _Counts, value: int, first: int = 0) -> int | None:
-    """Whether no duty grid has every row at or under ``value``: the window that proves it, or
-    None. Window ``first`` is tried first (the one that proved the last value tested)."""
+    """Whether counting exactly (the first ``exact_windows`` windows) proves that no duty grid
+    has every row at or under ``value``: the window that proves it, or None. Window ``first``
+    is tried first (the one that proved the last value tested)."""
     loads = counts.loads
     people = sorted(loads.available)
-    order = [first, *(i for i in range(len(loads.windows)) if i != first)] if loads.windows else []
-    for i in order:
+    exact = range(min(loads.exact_windows, len(loads.windows)))
+    for i in [first, *(i for i in exact if i != first)] if exact else []:
         slots = sum(k for c, k in loads.slots.items() if c in loads.windows[i])
         room = -slots
         for q in people:
-            most = counts.most(q, i, value, exact=i < loads.exact_windows)
+            most = counts.most(q, i, value, exact=True)
             if most < 0:
                 return i
             room += most
@@ -142,15 +166,17 @@ def proves_beyond(counts: _Counts, value: int, first: int = 0) -> int | None:
 
 def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, work: float) -> Bound:
     """The best bound the counting argument proves between ``proven`` (a bound already known)
-    and ``found`` (the value of a grid), with about ``work`` deterministic seconds: first just
-    above ``proven`` (where counting cannot prove that, it proves nothing here, and the work is
-    better spent searching), then halving the interval until it is a fifth of ``tolerance``
+    and ``found`` (the value of a grid), with about ``work`` deterministic seconds: every
+    window counted row by row (one pass each), then exact counts over the first windows, first
+    just above what is proven (where that fails, exact counts prove nothing here and the work
+    is better spent searching), then halving the interval until it is a fifth of ``tolerance``
     wide or the work is spent."""
+    counts = _Counts(loads)
+    proven = max([proven, *(counts.row_bound(i) for i in range(len(loads.windows)))])
     # "No grid has all rows <= P" proves the bound P + 1.
     low, high = proven - 1, found - 1  # proved (or known) / the largest P to try
     window = 0
     tests = 0
-    counts = _Counts(loads)
     close = max(1, int(tolerance / 5 * found))  # a fifth of the gap the stage allows
     candidate = min(low + close, high)  # just above what is known: if that fails, stop
     while counts.work <= work and low < high:

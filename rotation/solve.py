@@ -76,19 +76,6 @@ PERSON_TERMS = (
 )
 DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
 DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits
-
-
-def deterministic_per_second(duty_days: int) -> float:
-    """CP-SAT deterministic seconds per wall second per search, two searches side by side on
-    two cores, for a team's duty grid of ``duty_days`` person-days. Larger models get less
-    deterministic time per wall second: measured on CI's kind of machine, 0.52 at about 500
-    (municipality C's teams) and 0.36 at about 3,400 (25 people over 5 years; 0.85 at 500 on
-    a faster machine). Less than measured, so the time limit holds with the fixed costs
-    (models, the team level, writing) beside it; a faster machine finishes sooner, with the
-    same grid. It depends only on the input, so the grid does too."""
-    return min(0.45, max(0.25, 0.45 - 0.05 * math.log2(max(duty_days, 1) / 500)))
-
-
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "person_caseload": 4.0,
     "person_intake_max": 2.5,
@@ -105,6 +92,17 @@ PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and
 _TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
 _SCALED = ("rest", "caseload", "intake_fairness", "person_caseload", "person_intake_max", "person_intake_min")
 StageSpec = tuple[str, Any, float, float]  # name, expression, scale to the term's unit, slack
+
+
+def deterministic_per_second(duty_days: int) -> float:
+    """CP-SAT deterministic seconds per wall second per search, two searches side by side on
+    two cores, for a team's duty grid of ``duty_days`` person-days. Larger models get less
+    deterministic time per wall second: measured on CI's kind of machine, 0.52 at about 500
+    (municipality C's teams) and 0.36 at about 3,400 (25 people over 5 years; 0.85 at 500 on
+    a faster machine). Less than measured, so the time limit holds with the fixed costs
+    (models, the team level, writing) beside it; a faster machine finishes sooner, with the
+    same grid. It depends only on the input, so the grid does too."""
+    return min(0.45, max(0.25, 0.45 - 0.05 * math.log2(max(duty_days, 1) / 500)))
 
 
 def plan(

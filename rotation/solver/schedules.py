@@ -1,4 +1,4 @@
-"""Proven bounds for the person-level balance terms, from whole duty days.
+"""A proven bound for the caseload peak (a person-level min-max term), from whole duty days.
 
 CP-SAT proves its bounds with an LP that shares every duty day out fractionally, and a min-max
 balance over whole days is where that relaxation is weakest: one duty day is about a tenth of a
@@ -41,7 +41,7 @@ class PersonLoads:
     available: dict[str, dict[Kind, int]]  # person -> kind -> days of that kind they are there
     rows: dict[str, list[Row]]
     windows: list[frozenset[Kind]]  # windows to count over, in the order tried
-    exact_windows: int = 0  # the first this many windows also get exact counts (CP-SAT)
+    exact_windows: int = 0  # the first this many are also counted exactly (CP-SAT), value by value
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ class _Counts:
     def __init__(self, loads: PersonLoads) -> None:
         self.loads = loads
         self.rows: dict[tuple[str, int], tuple[int, list[tuple[int, list[tuple[int, int]]]]]] = {}
-        self.fixed: dict[str, int] = {}  # person -> their highest row constant
+        # Each person's highest row constant: their load with no days of any window.
+        self.fixed = {q: max((c for c, _ in rows), default=0) for q, rows in loads.rows.items()}
         self.work = 0.0
 
     def _rows(self, person: str, i: int) -> tuple[int, list[tuple[int, list[tuple[int, int]]]]]:
@@ -83,10 +84,11 @@ class _Counts:
         slots = sum(k for c, k in self.loads.slots.items() if c in self.loads.windows[i])
         thresholds: list[int] = []
         for person in sorted(self.loads.available):
-            fixed = max((c for c, _ in self.loads.rows.get(person, [])), default=0)
             there, rows = self._rows(person, i)
             self.work += COUNT_WORK * len(rows)
-            need = [fixed] * there  # need[n - 1]: the value at which the person can take n days
+            need = [
+                self.fixed.get(person, 0)
+            ] * there  # need[n - 1]: the value at which the person can take n days
             for const, weights in rows:
                 days = [w for w, count in weights for _ in range(count)]
                 load = const
@@ -98,14 +100,11 @@ class _Counts:
             return 0  # no grid at all (the staffing rule says so) or nothing to fill
         return sorted(thresholds)[slots - 1]
 
-    def most(self, person: str, i: int, value: int, exact: bool) -> int:
+    def most(self, person: str, i: int, value: int) -> int:
         """An upper bound on the days of window ``i`` the person can take keeping every row at
-        ``value``: the fewest any single row allows (lightest days first) or, with ``exact``
-        and two rows or more that bind, CP-SAT's count. -1: not even with no days."""
-        if (
-            self.fixed.setdefault(person, max((c for c, _ in self.loads.rows.get(person, [])), default=0))
-            > value
-        ):
+        ``value``: the fewest any single row allows (lightest days first) or, where two rows
+        or more bind, CP-SAT's exact count. -1: not even with no days."""
+        if self.fixed.get(person, 0) > value:
             return -1
         there, rows = self._rows(person, i)
         best, binding = there, 0
@@ -123,7 +122,7 @@ class _Counts:
                 taken += count
             binding += taken < there
             best = min(best, taken)
-        if binding < 2 or not exact:
+        if binding < 2:
             return best
         window = self.loads.windows[i]
         model = cp_model.CpModel()
@@ -155,7 +154,7 @@ def proves_beyond(counts: _Counts, value: int, first: int = 0) -> int | None:
         slots = sum(k for c, k in loads.slots.items() if c in loads.windows[i])
         room = -slots
         for q in people:
-            most = counts.most(q, i, value, exact=True)
+            most = counts.most(q, i, value)
             if most < 0:
                 return i
             room += most

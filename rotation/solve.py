@@ -85,7 +85,7 @@ STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "tie_break": 0.3,
 }
 # The bound from counting whole days: this share of a caseload stage's work, at least COUNT_MIN
-# deterministic seconds (the proof on municipality C's team C takes about 0.4), at most half.
+# deterministic seconds (municipality C's team C: about 0.25 counted, 0.3-0.6 s), at most half.
 COUNT_SHARE = 0.3
 COUNT_MIN = 0.4
 PERSON_TOLERANCE = 0.01  # relative gap at which a person-level stage stops, and its slack

@@ -817,8 +817,8 @@ def test_counting_whole_days_proves_more_than_sharing_them() -> None:
     assert window_bound(three, found=20, proven=0, tolerance=1e-9, work=1.0).value == 10
 
 
-def _peak_model(planning):  # type: ignore[no-untyped-def]
-    """The duty grids' model for a fixed team level (the first feasible one), or None."""
+def _team_level(planning):  # type: ignore[no-untyped-def]
+    """The first feasible team level: (team, period) -> on intake, or None."""
     from ortools.sat.python import cp_model
 
     from rotation.solver.build import build_model
@@ -831,13 +831,25 @@ def _peak_model(planning):  # type: ignore[no-untyped-def]
     solver.parameters.max_time_in_seconds = 10
     if solver.solve(teams.model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
-    fixed = {key: bool(solver.value(var)) for key, var in teams.on_intake.items()}
-    m = build_model(planning.coverage, planning.demand, duty=True, fixed_intake=fixed)
+    return {key: bool(solver.value(var)) for key, var in teams.on_intake.items()}
+
+
+def _grid_model(planning, fixed, duty_teams=None):  # type: ignore[no-untyped-def]
+    """The duty grids' model (of ``duty_teams``, default all) for the team level ``fixed``."""
+    from rotation.solver.build import build_model
+
+    m = build_model(planning.coverage, planning.demand, duty=True, duty_teams=duty_teams, fixed_intake=fixed)
     for lit in m.group_literals:
         m.model.add(lit == 1)
     for key, var in m.on_intake.items():
         m.model.add(var == int(fixed[key]))
     return m
+
+
+def _peak_model(planning):  # type: ignore[no-untyped-def]
+    """The duty grids' model for a fixed team level (the first feasible one), or None."""
+    fixed = _team_level(planning)
+    return None if fixed is None else _grid_model(planning, fixed)
 
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -869,3 +881,126 @@ def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  
         bound = window_bound(loads, optimum + 1, 0, tolerance=1e-9, work=5.0)
         assert bound.value <= optimum
         event(f"bound {'at' if bound.value == optimum else 'below'} the optimum")
+
+
+# --- the local search over a team's duty grid --------------------------------------------------
+
+
+def test_local_search_balances_a_lopsided_grid() -> None:
+    """One person holds all four duty days of three colleagues: moving days evens it out to
+    the best split (2, 1, 1), and the lowest load rises from 0 to 1."""
+    from rotation.solver.improve import MAX, MIN, DutyGrid, Term, improve
+
+    days = [date(2027, 8, 2) + timedelta(days=2 * i) for i in range(4)]
+    rows = {q: [(0, {d: 1 for d in days})] for q in "abc"}
+    grid = DutyGrid(
+        days=days,
+        present=[list("abc")] * 4,
+        workday=[0, 2, 4, 6],
+        new_hires=[set()] * 4,
+        experienced=[set("abc")] * 4,
+        acting=set(),
+        limit=3,
+        terms={"high": Term(MAX, {"T": rows}), "low": Term(MIN, {"T": rows})},
+    )
+    lopsided = {(q, d): int(q == "a") for q in "abc" for d in days}
+    high = improve(grid, lopsided, "high", {}, target=2, moves=200)
+    assert (high.start, high.value) == (4, 2)
+    assert sum(high.on.values()) == 4 and all(sum(high.on[q, d] for q in "abc") == 1 for d in days)
+    low = improve(grid, high.on, "low", {"high": 2}, target=-1, moves=200)
+    assert (low.start, low.value) == (0, -1)
+    assert max(sum(low.on[q, d] for d in days) for q in "abc") == 2  # the cap held
+
+
+def test_local_search_never_leaves_a_new_hire_alone() -> None:
+    """The mentor holds all three duty days (one officer a day): every move that would even the
+    load gives the new hire a day alone, so the search makes none of them."""
+    from rotation.solver.improve import MAX, DutyGrid, Term, improve
+
+    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(3)]  # Monday to Wednesday
+    rows = {q: [(0, {d: 1 for d in days})] for q in ("mentor", "new")}
+    grid = DutyGrid(
+        days=days,
+        present=[["mentor", "new"]] * 3,
+        workday=[0, 1, 2],
+        new_hires=[{"new"}] * 3,
+        experienced=[{"mentor"}] * 3,
+        acting=set(),
+        limit=3,
+        terms={"high": Term(MAX, {"T": rows})},
+    )
+    start = {("mentor", d): 1 for d in days} | {("new", d): 0 for d in days}
+    result = improve(grid, start, "high", {}, target=0, moves=500)
+    assert result.value == 3 and not result.improved
+    assert all(result.on["new", d] == 0 for d in days)
+
+
+def _team_grids(planning):  # type: ignore[no-untyped-def]
+    """Each team's duty-grid model (the teams fixed at a feasible team level), with a feasible
+    grid to start from (variable index -> value); [] when there is no team rota."""
+    from ortools.sat.python import cp_model
+
+    fixed = _team_level(planning)
+    grids = []
+    for team in planning.unit.teams if fixed else []:
+        m = _grid_model(planning, fixed, {team.id})
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        solver.parameters.max_time_in_seconds = 10
+        if m.duty and solver.solve(m.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            start = {var.index: int(solver.value(var)) for var in (*m.duty.values(), *m.acting.values())}
+            grids.append((m, start))
+    return grids
+
+
+def _term_values(m, assignment, acting):  # type: ignore[no-untyped-def]
+    """Each person-level term's value with every duty and acting variable fixed, as the CP-SAT
+    model computes it; None when the fixed grid breaks a rule."""
+    from ortools.sat.python import cp_model
+
+    from rotation.solver.duty import TERM_KINDS
+
+    values = {}
+    for term in TERM_KINDS:
+        fixed = m.model.clone()
+        for key, var in m.duty.items():
+            fixed.add(fixed.get_bool_var_from_proto_index(var.index) == assignment[key])
+        for var in m.acting.values():
+            fixed.add(fixed.get_bool_var_from_proto_index(var.index) == acting[var.index])
+        fixed.minimize(m.terms[term])
+        solver = cp_model.CpSolver()
+        solver.parameters.num_workers = 1
+        if solver.solve(fixed) != cp_model.OPTIMAL:
+            return None
+        values[term] = round(solver.objective_value)
+    return values
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_units(), st.sampled_from(["person_caseload", "person_intake_min", "holiday_adjacent_fairness"]))
+def test_local_search_keeps_every_rule_and_the_earlier_stages(spec: dict, term: str) -> None:  # type: ignore[type-arg]
+    """From a valid grid, the local search's grid obeys every rule of the CP-SAT model, keeps
+    the earlier stages' terms at or under their caps, and reports the term's value as the model
+    computes it (a wrong move or a wrong sum fails here)."""
+    from rotation.solver.duty import TERM_KINDS, duty_grid
+    from rotation.solver.improve import improve
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_random_unit(Path(tmp) / "unit", spec)
+        grids = _team_grids(prepare(load_unit(folder)))
+        if not grids:
+            event("no team rota")
+        for m, start in grids:
+            on = {key: start[var.index] for key, var in m.duty.items()}
+            before = _term_values(m, on, start)
+            assert before is not None
+            earlier = list(TERM_KINDS)[: list(TERM_KINDS).index(term)]
+            caps = {name: before[name] for name in earlier}
+            grid = duty_grid(m, start)
+            assert grid is not None
+            result = improve(grid, on, term, caps, target=float("-inf"), moves=300)
+            after = _term_values(m, result.on, start)
+            assert after is not None, "the local search broke a rule"
+            assert after[term] == result.value <= before[term] == result.start
+            assert all(after[name] <= cap for name, cap in caps.items())
+            event("improved" if result.improved else "not improved")

@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
+from .improve import MAX, MIN, PAIRS, SPREAD, DutyGrid, Term
 from .model import SCALE, RotaModel, RuleGroup, spread
 from .schedules import Kind, PersonLoads, Row
 
@@ -112,8 +113,12 @@ def add_duty_not_acting(m: RotaModel) -> None:
             m.model.add(m.duty[q, d] + acting <= 1)
 
 
-def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
-    """Peak over people and weeks of expected open investigations per FTE (x SCALE).
+LoadRows = dict[str, list[tuple[int, dict[date, int]]]]  # person -> [(constant, {day: weight})]
+
+
+def caseload_rows(m: RotaModel) -> LoadRows:
+    """Each person's expected open investigations per FTE (x SCALE) in each week their peak can
+    lie in, as a constant plus a weight per duty day.
 
     A duty day brings the day's expected new investigations shared among its officers; they
     stay open as the duration distribution says.
@@ -123,8 +128,7 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     unit = m.unit
     s = d.survival
     by_person = duty_by_person(m)
-    worst = 0.0
-    rows: dict[tuple[str, int], tuple[int, dict[date, int]]] = {}  # (person, week): const, coefs
+    rows: LoadRows = {}
     for person in _workers(m):
         base = d.person_baseline[person.id].copy()
         for day in m.history.get(person.id, []):  # a re-plan's past duty: fixed load
@@ -141,18 +145,23 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
                 if k <= w:
                     share = d.day_new[day] / max(unit.duty_per_day_on(day), 1)
                     coefs[day] = round(SCALE * share * s[w - k] / person.fte)
-            const = round(SCALE * base[w] / person.fte)
-            worst = max(worst, const + sum(coefs.values()))
-            rows[person.id, w] = (const, coefs)
+            rows.setdefault(person.id, []).append((round(SCALE * base[w] / person.fte), coefs))
+    return rows
+
+
+def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
+    """Peak over people and weeks of expected open investigations per FTE (x SCALE)."""
+    rows = caseload_rows(m)
+    worst = max((const + sum(coefs.values()) for r in rows.values() for const, coefs in r), default=0)
     peak = m.model.new_int_var(0, int(worst) + 1, "person_caseload_peak")
-    person_rows: dict[str, list[tuple[int, dict[date, int]]]] = {}
-    for (q, _), (const, coefs) in rows.items():
-        m.model.add(peak >= const + sum(c * m.duty[q, day] for day, c in coefs.items() if c))
-        person_rows.setdefault(q, []).append((const, coefs))
+    for q, person_rows in rows.items():
+        for const, coefs in person_rows:
+            m.model.add(peak >= const + sum(c * m.duty[q, day] for day, c in coefs.items() if c))
+    m.loads["person_caseload"] = {"": rows}
     if m.intake_fixed:
         # Only with the teams fixed and every duty rule hard (the duty grid after the team
         # level): a relaxed plan may leave slots empty.
-        m.person_loads["person_caseload"] = person_loads(m, person_rows)
+        m.person_loads["person_caseload"] = person_loads(m, rows)
     return peak
 
 
@@ -194,41 +203,48 @@ def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]
     return PersonLoads(slots, available, by_kind, list(dict.fromkeys(windows)), exact)
 
 
-def _person_intake_loads(m: RotaModel) -> dict[str, list[cp_model.LinearExpr]]:
-    """Per team, each social worker's expected new investigations per present FTE (x SCALE)."""
-    d = m.demand
-    unit = m.unit
+def team_rows(m: RotaModel, weight) -> dict[str, LoadRows]:  # type: ignore[no-untyped-def]
+    """Per team, each social worker's one row: their past duty days plus their duty days here,
+    each day weighing ``weight(person, day)`` (0: the day does not count)."""
     duties = duty_by_person(m)
-    loads: dict[str, list[cp_model.LinearExpr]] = {}
+    rows: dict[str, LoadRows] = {}
     for team in _teams(m):
-        for person in unit.social_workers(team.id):
-            cap = d.person_capacity[person.id]
-            terms = [
-                round(SCALE * d.day_new[day] / max(unit.duty_per_day_on(day), 1) / cap) * var
-                for day, var in duties.get(person.id, [])
-            ]
-            past = sum(
-                round(SCALE * d.day_new[day] / max(unit.duty_per_day_on(day), 1) / cap)
-                for day in m.history.get(person.id, [])
-            )
-            load = past + sum(terms) if terms else cp_model.LinearExpr.constant(past)
-            loads.setdefault(team.id, []).append(load)  # type: ignore[arg-type]
-    return loads
+        for person in m.unit.social_workers(team.id):
+            coefs = {day: weight(person, day) for day, _ in duties.get(person.id, [])}
+            past = sum(weight(person, day) for day in m.history.get(person.id, []))
+            rows.setdefault(team.id, {})[person.id] = [(past, {d: c for d, c in coefs.items() if c})]
+    return rows
+
+
+def _row_expr(m: RotaModel, q: str, row: tuple[int, dict[date, int]]) -> cp_model.LinearExpr:
+    const, coefs = row
+    return const + sum(c * m.duty[q, day] for day, c in coefs.items())  # type: ignore[return-value]
 
 
 def person_intake_fairness(m: RotaModel) -> tuple[cp_model.LinearExpr, cp_model.LinearExpr]:
     """Balance new investigations per present FTE within each team: the highest load (summed
     over teams), then the lowest (maximised). Each has the team mean as a tight LP bound, which
-    a max-minus-min spread lacks; together they bound the spread."""
+    a max-minus-min spread lacks; together they bound the spread.
+
+    A person's load: the expected new investigations of their duty days (x SCALE), per present
+    FTE (their FTE times the share of the horizon's workdays they are there)."""
     d = m.demand
+    unit = m.unit
+
+    def weight(person, day: date) -> int:  # type: ignore[no-untyped-def]
+        share = d.day_new[day] / max(unit.duty_per_day_on(day), 1)
+        return round(SCALE * share / d.person_capacity[person.id])
+
+    rows = team_rows(m, weight)
+    m.loads["person_intake_max"] = m.loads["person_intake_min"] = rows
     upper = int(SCALE * sum(d.day_new.values()) / min(d.person_capacity.values())) + 1
     highs, lows = [], []
-    for team, loads in _person_intake_loads(m).items():
+    for team, people in rows.items():
         hi = m.model.new_int_var(0, upper, f"person_intake_max[{team}]")
         lo = m.model.new_int_var(0, upper, f"person_intake_min[{team}]")
-        for load in loads:
-            m.model.add(hi >= load)
-            m.model.add(lo <= load)
+        for q, (row,) in people.items():
+            m.model.add(hi >= _row_expr(m, q, row))
+            m.model.add(lo <= _row_expr(m, q, row))
         highs.append(hi)
         lows.append(lo)
     return sum(highs), -sum(lows)  # type: ignore[return-value]
@@ -270,18 +286,60 @@ def duty_bunching(m: RotaModel) -> cp_model.LinearExpr:
 def holiday_adjacent_fairness(m: RotaModel) -> cp_model.LinearExpr:
     """Within each team, spread of duty days before public holidays and on summer Fridays."""
     grid = m.coverage.grid
-    unit = m.unit
-    duties = duty_by_person(m)
+    rows = team_rows(m, lambda person, day: int(grid.is_holiday_adjacent(day)))
+    m.loads["holiday_adjacent_fairness"] = rows
     spreads = []
-    for team in _teams(m):
-        loads = []
-        for person in unit.social_workers(team.id):
-            days = [var for day, var in duties.get(person.id, []) if grid.is_holiday_adjacent(day)]
-            past = sum(1 for day in m.history.get(person.id, []) if grid.is_holiday_adjacent(day))
-            loads.append(past + sum(days) if days else cp_model.LinearExpr.constant(past))
+    for team, people in rows.items():
+        loads = [_row_expr(m, q, row) for q, (row,) in people.items()]
         if len(loads) > 1:
-            spreads.append(spread(m, f"holiday_adjacent[{team.id}]", loads, len(grid.workdays)))
+            spreads.append(spread(m, f"holiday_adjacent[{team}]", loads, len(grid.workdays)))
     return sum(spreads) if spreads else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
+
+
+TERM_KINDS = {
+    "person_caseload": MAX,
+    "person_intake_max": MAX,
+    "person_intake_min": MIN,
+    "duty_bunching": PAIRS,
+    "holiday_adjacent_fairness": SPREAD,
+}
+
+
+def duty_grid(m: RotaModel, values: dict[int, int]) -> DutyGrid | None:
+    """The duty grid's rules and terms as the local search needs them, with the acting managers
+    of a solution (``values``: variable index -> value) kept; None where the model plans more
+    than one team's grid."""
+    if len(m.duty_teams) != 1:
+        return None
+    unit = m.unit
+    weeks = unit.rules.introduction_weeks
+    workday = {d: i for i, d in enumerate(m.coverage.grid.workdays)}
+    cells = sorted(_cells(m), key=lambda kv: kv[0][1])
+    days = [d for _, cell in cells for d in cell.officers]
+    index = {d: i for i, d in enumerate(days)}
+    present, new_hires, experienced = [], [], []
+    for _, cell in cells:
+        for d, officers in cell.officers.items():
+            people = [unit.person(q) for q in sorted(officers)]
+            present.append([p.id for p in people])
+            new_hires.append({p.id for p in people if p.in_introduction(d, weeks)})
+            experienced.append({p.id for p in people if p.experienced_on(d, weeks)})
+    acting = {
+        (q, index[d])
+        for (_, d, q), var in m.acting.items()
+        if d in index and (q, d) in m.duty and values.get(var.index)
+    }
+    terms = {name: Term(kind, m.loads.get(name, {})) for name, kind in TERM_KINDS.items()}
+    return DutyGrid(
+        days,
+        present,
+        [workday[d] for d in days],
+        new_hires,
+        experienced,
+        acting,
+        unit.rules.max_duty_days_in_row,
+        terms,
+    )
 
 
 def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:

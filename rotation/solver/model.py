@@ -51,6 +51,10 @@ class RotaModel:
     history: dict[str, list[date]] = field(default_factory=dict)  # person -> past duty days
     # Person-level terms in the form the counting bound needs (the caseload peak)
     person_loads: dict[str, PersonLoads] = field(default_factory=dict)
+    caps: dict[str, int] = field(default_factory=dict)  # term -> the value its stage fixed
+    # Person-level terms as plain data, for the local search: per group of people (a team;
+    # "" for all), each person's rows, a constant plus a weight per duty day (scaled integers)
+    loads: dict[str, dict[str, dict[str, list[tuple[int, dict[date, int]]]]]] = field(default_factory=dict)
 
     @property
     def unit(self):  # type: ignore[no-untyped-def]

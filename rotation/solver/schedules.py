@@ -29,6 +29,7 @@ Row = tuple[int, dict[Kind, int]]  # constant + sum of coefficient * days of a k
 
 EXACT_WORK = 0.05  # deterministic seconds one person's exact count may take at most
 CALL_WORK = 0.002  # deterministic seconds counted for setting up one exact count (measured)
+STRONGEST_WINDOWS = 1  # windows beyond the first ones counted exactly: those row by row proved most
 COUNT_WORK = 1e-5  # deterministic seconds counted per row of a count row by row (measured)
 
 
@@ -143,13 +144,15 @@ class _Counts:
         return best
 
 
-def proves_beyond(counts: _Counts, value: int, first: int = 0) -> int | None:
-    """Whether counting exactly (the first ``exact_windows`` windows) proves that no duty grid
-    has every row at or under ``value``: the window that proves it, or None. Window ``first``
-    is tried first (the one that proved the last value tested)."""
+def proves_beyond(counts: _Counts, value: int, first: int = 0, exact: list[int] | None = None) -> int | None:
+    """Whether counting exactly (over the windows ``exact``; by default the first
+    ``exact_windows``) proves that no duty grid has every row at or under ``value``: the window
+    that proves it, or None. Window ``first`` is tried first (the one that proved the last
+    value tested)."""
     loads = counts.loads
     people = sorted(loads.available)
-    exact = range(min(loads.exact_windows, len(loads.windows)))
+    if exact is None:
+        exact = list(range(min(loads.exact_windows, len(loads.windows))))
     for i in [first, *(i for i in exact if i != first)] if exact else []:
         slots = sum(k for c, k in loads.slots.items() if c in loads.windows[i])
         room = -slots
@@ -168,27 +171,38 @@ def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, 
     and ``found`` (the value of a grid), with about ``work`` deterministic seconds: every
     window counted row by row (one pass each), then exact counts over the first windows, first
     just above what is proven (where that fails, exact counts prove nothing here and the work
-    is better spent searching), then halving the interval until it is a fifth of ``tolerance``
-    wide or the work is spent."""
+    is better spent searching), then galloping up and halving the last step until the interval
+    is a fifth of ``tolerance`` wide or the work is spent."""
     counts = _Counts(loads)
-    proven = max([proven, *(counts.row_bound(i) for i in range(len(loads.windows)))])
+    by_rows = [counts.row_bound(i) for i in range(len(loads.windows))]
+    proven = max([proven, *by_rows])
+    # Exact counts: the first windows, and the ones where counting row by row proved the most
+    # (a summer period, say: there whole days weigh most, and days outside it are left out).
+    exact = list(range(min(loads.exact_windows, len(loads.windows))))
+    strongest = sorted(range(len(by_rows)), key=lambda i: (-by_rows[i], i))
+    exact += [i for i in strongest if i not in exact][:STRONGEST_WINDOWS]
     # "No grid has all rows <= P" proves the bound P + 1.
     low, high = proven - 1, found - 1  # proved (or known) / the largest P to try
-    window = 0
+    window = strongest[0] if strongest else 0
     tests = 0
     close = max(1, int(tolerance / 5 * found))  # a fifth of the gap the stage allows
-    candidate = min(low + close, high)  # just above what is known: if that fails, stop
+    # Galloping up from what is known (a value proved is cheap: its window proves it at once;
+    # one that is not costs every window), then halving the last step.
+    step = close
+    candidate = min(low + step, high)  # just above what is known: if that fails, stop
+    galloping = True
     while counts.work <= work and low < high:
         tests += 1
-        proof = proves_beyond(counts, candidate, window)
+        proof = proves_beyond(counts, candidate, window, exact)
         if proof is None:
             if tests == 1:
                 break
-            high = candidate - 1
+            high, galloping = candidate - 1, False
         else:
             window = proof
             low = candidate
+            step *= 2
         if high - low < close:
             break
-        candidate = (low + high + 1) // 2
+        candidate = min(low + step, high) if galloping else (low + high + 1) // 2
     return Bound(low + 1, counts.work, tests)

@@ -556,10 +556,20 @@ def _deterministic_stage(
         longest = sum(s.solver.deterministic_time for s in searches if s.proves) + sum(used)
     else:
         found: list[_Search] = []
-        thread = threading.Thread(target=lambda: found.extend(side()))
+        failed: list[BaseException] = []
+
+        def run_side() -> None:
+            try:
+                found.extend(side())
+            except BaseException as error:  # raised again in this thread, below
+                failed.append(error)
+
+        thread = threading.Thread(target=run_side)
         thread.start()
         main = _single_search(m.model, rest, tolerance, lp=True, deadline=deadline)
         thread.join()
+        if failed:
+            raise failed[0]
         searches = [*found, main]  # on equal values the search without LP wins
         longest = max(found[0].solver.deterministic_time + sum(used), main.solver.deterministic_time)
     work = probe.solver.deterministic_time + counted + longest

@@ -29,7 +29,6 @@ Row = tuple[int, dict[Kind, int]]  # constant + sum of coefficient * days of a k
 
 EXACT_WORK = 0.05  # deterministic seconds one person's exact count may take at most
 CALL_WORK = 0.002  # deterministic seconds counted for setting up one exact count (measured)
-STRONGEST_WINDOWS = 1  # windows beyond the first ones counted exactly: those row by row proved most
 COUNT_WORK = 1e-5  # deterministic seconds counted per row of a count row by row (measured)
 
 
@@ -176,11 +175,15 @@ def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, 
     counts = _Counts(loads)
     by_rows = [counts.row_bound(i) for i in range(len(loads.windows))]
     proven = max([proven, *by_rows])
-    # Exact counts: the first windows, and the ones where counting row by row proved the most
-    # (a summer period, say: there whole days weigh most, and days outside it are left out).
+    # Exact counts: the first windows, the one where counting row by row proved the most (a
+    # summer period, say: there whole days weigh most) and the windows around it (it and the
+    # period before: the days a person took then still weigh in their summer rows).
     exact = list(range(min(loads.exact_windows, len(loads.windows))))
     strongest = sorted(range(len(by_rows)), key=lambda i: (-by_rows[i], i))
-    exact += [i for i in strongest if i not in exact][:STRONGEST_WINDOWS]
+    if strongest:
+        best = loads.windows[strongest[0]]
+        around = [i for i, w in enumerate(loads.windows) if best <= w]
+        exact += [i for i in around if i not in exact]
     # "No grid has all rows <= P" proves the bound P + 1.
     low, high = proven - 1, found - 1  # proved (or known) / the largest P to try
     window = strongest[0] if strongest else 0

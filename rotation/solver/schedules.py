@@ -176,8 +176,8 @@ def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, 
     by_rows = [counts.row_bound(i) for i in range(len(loads.windows))]
     proven = max([proven, *by_rows])
     # Exact counts: the first windows, the one where counting row by row proved the most (a
-    # summer period, say: there whole days weigh most) and the windows around it (it and the
-    # period before: the days a person took then still weigh in their summer rows).
+    # summer period, say: there whole days weigh most) and the windows that contain it (it with
+    # the period before or after: days a person took in the one still weigh in the other's rows).
     exact = list(range(min(loads.exact_windows, len(loads.windows))))
     strongest = sorted(range(len(by_rows)), key=lambda i: (-by_rows[i], i))
     if strongest:

@@ -536,10 +536,6 @@ def _deterministic_stage(
             best = min(
                 (s for s in (*found, probe) if s.found), key=lambda s: s.solver.objective_value, default=None
             )
-            if best is not None and best.solver.objective_value - known <= tolerance * abs(
-                best.solver.objective_value
-            ):
-                return found  # within the stage's tolerance already
             start = {v.index: int(best.solver.value(v)) for v in _decisions(m)} if best else previous
             grid = duty_grid(m, start) if start is not None else None
             if start is not None and grid is not None:

@@ -11,7 +11,7 @@ from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
-from .improve import MAX, MIN, PAIRS, SPREAD, DutyGrid, Term
+from .improve import MAX, MIN, PAIRS, SPREAD, DutyGrid, Rows, Term
 from .model import SCALE, RotaModel, RuleGroup, spread
 from .schedules import Kind, PersonLoads, Row
 
@@ -113,10 +113,7 @@ def add_duty_not_acting(m: RotaModel) -> None:
             m.model.add(m.duty[q, d] + acting <= 1)
 
 
-LoadRows = dict[str, list[tuple[int, dict[date, int]]]]  # person -> [(constant, {day: weight})]
-
-
-def caseload_rows(m: RotaModel) -> LoadRows:
+def caseload_rows(m: RotaModel) -> Rows:
     """Each person's expected open investigations per FTE (x SCALE) in each week their peak can
     lie in, as a constant plus a weight per duty day.
 
@@ -128,7 +125,7 @@ def caseload_rows(m: RotaModel) -> LoadRows:
     unit = m.unit
     s = d.survival
     by_person = duty_by_person(m)
-    rows: LoadRows = {}
+    rows: Rows = {}
     for person in _workers(m):
         base = d.person_baseline[person.id].copy()
         for day in m.history.get(person.id, []):  # a re-plan's past duty: fixed load
@@ -165,7 +162,7 @@ def person_caseload_peak(m: RotaModel) -> cp_model.LinearExpr:
     return peak
 
 
-def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]]) -> PersonLoads:
+def person_loads(m: RotaModel, rows: Rows) -> PersonLoads:
     """A person-level term as :mod:`.schedules` counts it: days grouped into kinds (one week,
     the same officers present, the same number needed), and windows to count over -- the
     first one to three intake periods, each period, each two in a row and each week."""
@@ -203,11 +200,11 @@ def person_loads(m: RotaModel, rows: dict[str, list[tuple[int, dict[date, int]]]
     return PersonLoads(slots, available, by_kind, list(dict.fromkeys(windows)), exact)
 
 
-def team_rows(m: RotaModel, weight) -> dict[str, LoadRows]:  # type: ignore[no-untyped-def]
+def team_rows(m: RotaModel, weight) -> dict[str, Rows]:  # type: ignore[no-untyped-def]
     """Per team, each social worker's one row: their past duty days plus their duty days here,
     each day weighing ``weight(person, day)`` (0: the day does not count)."""
     duties = duty_by_person(m)
-    rows: dict[str, LoadRows] = {}
+    rows: dict[str, Rows] = {}
     for team in _teams(m):
         for person in m.unit.social_workers(team.id):
             coefs = {day: weight(person, day) for day, _ in duties.get(person.id, [])}

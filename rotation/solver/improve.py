@@ -64,7 +64,6 @@ class _TermState:
     """A term's rows for the current grid, with each person's highest and lowest row."""
 
     term: Term
-    people: list[str]
     groups: list[list[int]]  # person indices per group
     values: list[np.ndarray]  # per person: current row values
     weights: list[dict[int, np.ndarray]]  # per person: day index -> weight in each row
@@ -162,9 +161,8 @@ class _Search:
             for q in grid.present[i]:
                 if on.get((q, d), 0):
                     self._set(self.index[q], i, 1)
-        self.pairs = sum(
-            1 for q in range(len(people)) for i, w in enumerate(grid.workday) if self._pair(q, i, w)
-        )
+        # Back-to-back pairs: each duty day with its previous workday (index w + 1 is workday w).
+        self.pairs = sum(row[w] & row[w + 1] for row in self.on_work for w in grid.workday)
         self.states: dict[str, _TermState] = {}
         for name, t in grid.terms.items():
             if name != term and name not in caps:
@@ -187,7 +185,7 @@ class _Search:
             # People of a group without duty days here: their rows are constants.
             extra = [q for g in t.groups.values() for q in g if q not in self.index]
             groups = [[self.index[q] for q in g if q in self.index] for g in t.groups.values()]
-            state = _TermState(t, people, groups, values, weights, [], [])
+            state = _TermState(t, groups, values, weights, [], [])
             for q in extra:  # constant rows join as people with no days
                 rows = next(g[q] for g in t.groups.values() if q in g)
                 state.values.append(np.array([c for c, _ in rows] or [0], dtype=np.int64))
@@ -199,9 +197,6 @@ class _Search:
             self.states[name] = state
         self.term = term
         self.caps = caps
-
-    def _pair(self, q: int, i: int, w: int) -> bool:
-        return bool(self.on_work[q][w] and self.on_work[q][w + 1])
 
     def _set(self, q: int, i: int, on: int) -> None:
         w = self.grid.workday[i] + 1

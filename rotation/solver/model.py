@@ -17,6 +17,7 @@ from ortools.sat.python import cp_model
 from ..coverage import Coverage
 from ..demand import Demand
 from ..rota import strict_cycle
+from .improve import Rows
 from .schedules import PersonLoads
 
 SCALE = 10_000  # objective terms in ten-thousandths of their unit
@@ -54,7 +55,7 @@ class RotaModel:
     caps: dict[str, int] = field(default_factory=dict)  # term -> the value its stage fixed
     # Person-level terms as plain data, for the local search: per group of people (a team;
     # "" for all), each person's rows, a constant plus a weight per duty day (scaled integers)
-    loads: dict[str, dict[str, dict[str, list[tuple[int, dict[date, int]]]]]] = field(default_factory=dict)
+    loads: dict[str, dict[str, Rows]] = field(default_factory=dict)
 
     @property
     def unit(self):  # type: ignore[no-untyped-def]

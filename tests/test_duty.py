@@ -935,6 +935,28 @@ def test_local_search_never_leaves_a_new_hire_alone() -> None:
     assert all(result.on["new", d] == 0 for d in days)
 
 
+def test_local_search_takes_back_to_back_days_apart() -> None:
+    """Two officers, one a day, Monday to Thursday, each holding two days in a row: taking
+    turns leaves no back-to-back day, and the search finds that."""
+    from rotation.solver.improve import PAIRS, DutyGrid, Term, improve
+
+    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(4)]
+    grid = DutyGrid(
+        days=days,
+        present=[["a", "b"]] * 4,
+        workday=[0, 1, 2, 3],
+        new_hires=[set()] * 4,
+        experienced=[{"a", "b"}] * 4,
+        acting=set(),
+        limit=3,
+        terms={"pairs": Term(PAIRS)},
+    )
+    start = {(q, d): int((q == "a") == (i < 2)) for q in "ab" for i, d in enumerate(days)}
+    result = improve(grid, start, "pairs", {}, target=0, moves=200)
+    assert (result.start, result.value) == (2, 0)
+    assert [q for d in days for q in "ab" if result.on[q, d]] in (list("abab"), list("baba"))
+
+
 def _team_grids(planning):  # type: ignore[no-untyped-def]
     """Each team's duty-grid model (the teams fixed at a feasible team level), with a feasible
     grid to start from (variable index -> value); [] when there is no team rota."""
@@ -977,7 +999,10 @@ def _term_values(m, assignment, acting):  # type: ignore[no-untyped-def]
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(random_units(), st.sampled_from(["person_caseload", "person_intake_min", "holiday_adjacent_fairness"]))
+@given(
+    random_units(),
+    st.sampled_from(["person_caseload", "person_intake_min", "duty_bunching", "holiday_adjacent_fairness"]),
+)
 def test_local_search_keeps_every_rule_and_the_earlier_stages(spec: dict, term: str) -> None:  # type: ignore[type-arg]
     """From a valid grid, the local search's grid obeys every rule of the CP-SAT model, keeps
     the earlier stages' terms at or under their caps, and reports the term's value as the model

@@ -957,6 +957,41 @@ def test_local_search_takes_back_to_back_days_apart() -> None:
     assert [q for d in days for q in "ab" if result.on[q, d]] in (list("abab"), list("baba"))
 
 
+def test_exchange_shares_two_peoples_days_at_their_best() -> None:
+    """Two officers hold Monday-Tuesday and Wednesday-Thursday (loads 7 and 3). Sharing their
+    days anew, exactly, gives the best split: 5 and 5 (Monday with Thursday, Tuesday with
+    Wednesday). Raising the lower load with the higher one capped at 7 gives 5 and 5 too."""
+    from rotation.solver.improve import MAX, MIN, DutyGrid, Term, _exchange, _Search
+
+    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(4)]
+    rows = {q: [(0, {d: w for d, w in zip(days, (4, 3, 2, 1), strict=True)})] for q in "ab"}
+    grid = DutyGrid(
+        days=days,
+        present=[["a", "b"]] * 4,
+        workday=[0, 1, 2, 3],
+        new_hires=[set()] * 4,
+        experienced=[{"a", "b"}] * 4,
+        acting=set(),
+        limit=2,
+        terms={"high": Term(MAX, {"T": rows}), "low": Term(MIN, {"T": rows})},
+    )
+    start = {(q, d): int((q == "a") == (i < 2)) for q in "ab" for i, d in enumerate(days)}
+    search = _Search(grid, start, "high", {})
+    handed, work = _exchange(search, 0, 1, work=1.0)
+    assert handed is not None and work > 0
+    for giver, taker, day in handed:
+        search.replace(giver, taker, day)
+    assert search.score() is not None and search.score()[0] == 5  # type: ignore[index]
+    assert sorted(sorted(search.days_of[q]) for q in (0, 1)) == [[0, 3], [1, 2]]
+    # The lowest load (term "low", -3 at the start) is maximised with "high" kept at 7 or under.
+    search = _Search(grid, start, "low", {"high": 7})
+    handed, _ = _exchange(search, 0, 1, work=1.0)
+    assert handed is not None
+    for giver, taker, day in handed:
+        search.replace(giver, taker, day)
+    assert search.score()[0] == -5  # type: ignore[index]
+
+
 def _team_grids(planning):  # type: ignore[no-untyped-def]
     """Each team's duty-grid model (the teams fixed at a feasible team level), with a feasible
     grid to start from (variable index -> value); [] when there is no team rota."""

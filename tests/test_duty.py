@@ -935,22 +935,27 @@ def test_local_search_never_leaves_a_new_hire_alone() -> None:
     assert all(result.on["new", d] == 0 for d in days)
 
 
+def _monday_to_thursday() -> list[date]:
+    return [date(2027, 8, 2) + timedelta(days=i) for i in range(4)]
+
+
+def _two_officers(days, limit, terms):  # type: ignore[no-untyped-def]
+    """A duty grid of one officer a day, ``a`` and ``b`` both present and experienced."""
+    from rotation.solver.improve import DutyGrid
+
+    n = len(days)
+    return DutyGrid(
+        days, [["a", "b"]] * n, list(range(n)), [set()] * n, [{"a", "b"}] * n, set(), limit, terms
+    )
+
+
 def test_local_search_takes_back_to_back_days_apart() -> None:
     """Two officers, one a day, Monday to Thursday, each holding two days in a row: taking
     turns leaves no back-to-back day, and the search finds that."""
-    from rotation.solver.improve import PAIRS, DutyGrid, Term, improve
+    from rotation.solver.improve import PAIRS, Term, improve
 
-    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(4)]
-    grid = DutyGrid(
-        days=days,
-        present=[["a", "b"]] * 4,
-        workday=[0, 1, 2, 3],
-        new_hires=[set()] * 4,
-        experienced=[{"a", "b"}] * 4,
-        acting=set(),
-        limit=3,
-        terms={"pairs": Term(PAIRS)},
-    )
+    days = _monday_to_thursday()
+    grid = _two_officers(days, limit=3, terms={"pairs": Term(PAIRS)})
     start = {(q, d): int((q == "a") == (i < 2)) for q in "ab" for i, d in enumerate(days)}
     result = improve(grid, start, "pairs", {}, target=0, moves=200)
     assert (result.start, result.value) == (2, 0)
@@ -961,20 +966,11 @@ def test_exchange_shares_two_peoples_days_at_their_best() -> None:
     """Two officers hold Monday-Tuesday and Wednesday-Thursday (loads 7 and 3). Sharing their
     days anew, exactly, gives the best split: 5 and 5 (Monday with Thursday, Tuesday with
     Wednesday). Raising the lower load with the higher one capped at 7 gives 5 and 5 too."""
-    from rotation.solver.improve import MAX, MIN, DutyGrid, Term, _exchange, _Search
+    from rotation.solver.improve import MAX, MIN, Term, _exchange, _Search
 
-    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(4)]
+    days = _monday_to_thursday()
     rows = {q: [(0, {d: w for d, w in zip(days, (4, 3, 2, 1), strict=True)})] for q in "ab"}
-    grid = DutyGrid(
-        days=days,
-        present=[["a", "b"]] * 4,
-        workday=[0, 1, 2, 3],
-        new_hires=[set()] * 4,
-        experienced=[{"a", "b"}] * 4,
-        acting=set(),
-        limit=2,
-        terms={"high": Term(MAX, {"T": rows}), "low": Term(MIN, {"T": rows})},
-    )
+    grid = _two_officers(days, limit=2, terms={"high": Term(MAX, {"T": rows}), "low": Term(MIN, {"T": rows})})
     start = {(q, d): int((q == "a") == (i < 2)) for q in "ab" for i, d in enumerate(days)}
     search = _Search(grid, start, "high", {})
     handed, work = _exchange(search, 0, 1, work=1.0)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -302,9 +303,10 @@ def improve(
     if not math.isfinite(target):
         target = search.states[term].mean()
     search.states[term].aim(round(target))
-    current = search.score()
-    if current is None:  # the start breaks a cap: nothing to improve from
+    first = search.score()
+    if first is None:  # the start breaks a cap: nothing to improve from
         return Improved(dict(on), 0, 0, 0)
+    current: Score = first
     best, best_on = current, _grid(search)
     start_value = current[0]
     history = [current] * HISTORY
@@ -331,14 +333,11 @@ def improve(
                 continue
             for a, b, k in handed:
                 search.replace(a, b, k)
-            candidate = search.score() if all(search.mentored(k) for _, _, k in handed) else None
-            if candidate is not None and candidate[0] <= current[0]:
-                current = candidate
+            kept = _judge(search, handed, lambda c: c[0] <= current[0])  # noqa: B023
+            if kept is not None:
+                current = kept
                 if current < best:
                     best, best_on = current, _grid(search)
-            else:
-                for a, b, k in reversed(handed):
-                    search.replace(b, a, k)
             continue
         if rng.random() < focus:
             if state.term.kind == PAIRS:
@@ -361,27 +360,36 @@ def improve(
         if not search.allowed(r, i):
             continue
         search.replace(q, r, i)
-        undo = [(r, q, i)]
+        handed = [(q, r, i)]
         if rng.random() < SWAPS and search.days_of[r]:
             j = rng.choice(search.days_of[r])
             if j != i and search.allowed(q, j):
                 search.replace(r, q, j)
-                undo.append((q, r, j))
-        candidate = search.score() if all(search.mentored(k) for _, _, k in undo) else None
+                handed.append((r, q, j))
         slot = step % HISTORY
-        if candidate is not None and (candidate <= current or candidate <= history[slot]):
-            current = candidate
+        kept = _judge(search, handed, lambda c: c <= current or c <= history[slot])  # noqa: B023
+        if kept is not None:
+            current = kept
             if current < best:
                 best, best_on = current, _grid(search)
-        else:
-            for a, b, k in reversed(undo):
-                search.replace(a, b, k)
         if current < history[slot]:
             history[slot] = current
     return Improved(best_on, best[0], start_value, made)
 
 
 Handed = list[tuple[int, int, int]]  # (giver, taker, day index)
+Score = tuple[int, int]  # (term, excess)
+
+
+def _judge(search: _Search, handed: Handed, accept: Callable[[Score], bool]) -> Score | None:
+    """The score of the grid with the days ``handed`` over (already done) if ``accept`` takes
+    it; otherwise None, and the days are handed back."""
+    score = search.score() if all(search.mentored(k) for _, _, k in handed) else None
+    if score is not None and accept(score):
+        return score
+    for giver, taker, k in reversed(handed):
+        search.replace(taker, giver, k)
+    return None
 
 
 def _exchange(search: _Search, q: int, r: int, work: float) -> tuple[Handed | None, float]:

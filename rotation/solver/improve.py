@@ -47,7 +47,9 @@ PAIRS_FOCUS = 0.9
 # moves and EXCHANGE_MOVES_PER_WORK per deterministic second of CP-SAT (measured: 2.3 ms plus
 # 3.1 s per deterministic second, at the rate moves run). On municipality C and three
 # generated 30-person units at 10 s, mean gap of the balance stages: 1.91 % without, 1.81 %
-# every 20 moves at 0.01, 1.79 % at 0.005 (every 10: 2.09 %; at 200: about none).
+# every 20 moves at 0.01, 1.79 % at 0.005 (every 10: 2.09 %; at 200: about none). Beware: a
+# model change that leaves every value the same but takes CP-SAT another way moved that mean
+# by 0.2 points, so only the larger of these differences are more than noise.
 EXCHANGE_EVERY = 20
 EXCHANGE_WORK = 0.005
 EXCHANGE_COST = 100  # moves, for building the model (about 5 ms)
@@ -466,27 +468,12 @@ def _exchange_term(
     x: dict[tuple[int, int], Any],
     cap: int | None,
 ) -> Any:
-    """A term in the exchange's model: what the two people's days make of it (everyone else's
-    part is fixed), kept at or under ``cap``; returned as the objective for the stage's term
-    (for MAX and MIN only the two's own rows, so a move on a plateau of equal peaks counts)."""
+    """A term (MAX or MIN: exchanges are made for those only, and the earlier stages' terms are
+    of those kinds) in the exchange's model: what the two people's days make of it, everyone
+    else's part fixed, kept at or under ``cap``. Returned as the objective for the stage's term:
+    the two's own highest (lowest) row, so an exchange on a plateau of equal peaks counts."""
     kind = state.term.kind
     big = 10**12
-    if kind == PAIRS:
-        mine = 0
-        links = []
-        for p in pair:
-            row = search.on_work[p]
-            mine += sum(row[search.grid.workday[i]] for i in search.days_of[p])
-            at = {search.grid.workday[i]: v for (s, i), v in x.items() if s == p}
-            for w, v in at.items():
-                if w - 1 in at:
-                    both = model.new_bool_var("")
-                    model.add(both >= v + at[w - 1] - 1)
-                    links.append(both)
-        total = search.pairs - mine + sum(links)
-        if cap is not None:
-            model.add(total <= cap)
-        return sum(links)
     inside = [gi for gi, g in enumerate(state.groups) if any(p in g for p in pair)]
     if not inside:
         return 0
@@ -520,26 +507,20 @@ def _exchange_term(
     if kind == MAX:
         model.add(high >= 0)
         value, objective = rest + high, own_high
-    elif kind == MIN:
-        value, objective = rest - low, -own_low
     else:
-        value = rest + (high - low if len(group) > 1 else 0)
-        objective = value
+        value, objective = rest - low, -own_low
     if cap is not None:
         model.add(value <= cap)
     return objective
 
 
 def _group_value(state: _TermState, group: list[int]) -> int:
-    kind = state.term.kind
+    """A MAX or MIN term's part from one group."""
     if not group:
         return 0
-    if kind == MAX:
+    if state.term.kind == MAX:
         return max(0, max(state.high[q] for q in group))
-    if kind == MIN:
-        return -min(state.low[q] for q in group)
-        return 0
-    return max(state.high[q] for q in group) - min(state.low[q] for q in group) if len(group) > 1 else 0
+    return -min(state.low[q] for q in group)
 
 
 def _start(search: _Search, state: _TermState, rng: random.Random) -> int | None:

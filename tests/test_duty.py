@@ -973,7 +973,7 @@ def test_exchange_shares_two_peoples_days_at_their_best() -> None:
     grid = _two_officers(days, limit=2, terms={"high": Term(MAX, {"T": rows}), "low": Term(MIN, {"T": rows})})
     start = {(q, d): int((q == "a") == (i < 2)) for q in "ab" for i, d in enumerate(days)}
     search = _Search(grid, start, "high", {})
-    handed, work = _exchange(search, 0, 1, work=1.0)
+    handed, work = _exchange(search, (0, 1), work=1.0)
     assert handed is not None and work > 0
     for giver, taker, day in handed:
         search.replace(giver, taker, day)
@@ -981,7 +981,7 @@ def test_exchange_shares_two_peoples_days_at_their_best() -> None:
     assert sorted(sorted(search.days_of[q]) for q in (0, 1)) == [[0, 3], [1, 2]]
     # The lowest load (term "low", -3 at the start) is maximised with "high" kept at 7 or under.
     search = _Search(grid, start, "low", {"high": 7})
-    handed, _ = _exchange(search, 0, 1, work=1.0)
+    handed, _ = _exchange(search, (0, 1), work=1.0)
     assert handed is not None
     for giver, taker, day in handed:
         search.replace(giver, taker, day)

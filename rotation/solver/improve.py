@@ -331,7 +331,7 @@ def improve(
                 continue
             others = [r for r in range(len(search.people)) if r != q]
             r = others[rng.randrange(len(others))]
-            handed, work = _exchange(search, q, r, EXCHANGE_WORK)
+            handed, work = _exchange(search, (q, r), EXCHANGE_WORK)
             made += round(work * EXCHANGE_MOVES_PER_WORK)
             if not handed:
                 continue
@@ -396,14 +396,15 @@ def _judge(search: _Search, handed: Handed, accept: Callable[[Score], bool]) -> 
     return None
 
 
-def _exchange(search: _Search, q: int, r: int, work: float) -> tuple[Handed | None, float]:
-    """The best way for two people to share the duty days they hold between them, exactly
-    (CP-SAT, at most ``work`` deterministic seconds): every rule, the stage's term over the two
-    and the earlier stages' caps, with everyone else's days fixed. The days that change hands
-    as (giver, taker, day), or None when CP-SAT finds no grid in its work; and the work used."""
+def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Handed | None, float]:
+    """The best way for a few people (``pair``: two in the search; three were measured as no
+    better for the time) to share the duty days they hold between them, exactly (CP-SAT, at
+    most ``work`` deterministic seconds): every rule, the stage's term over them and the
+    earlier stages' caps, with everyone else's days fixed. The days that change hands as
+    (giver, taker, day), or None when CP-SAT finds no grid in its work; and the work used."""
     from ortools.sat.python import cp_model
 
-    grid, pair = search.grid, (q, r)
+    grid = search.grid
     for state in search.states.values():
         if sum(any(p in g for p in pair) for g in state.groups) > 1:
             return None, 0.0  # (the two in different groups of a term: not a move made here)
@@ -454,9 +455,11 @@ def _exchange(search: _Search, q: int, r: int, work: float) -> tuple[Handed | No
     if solver.solve(model) not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None, solver.deterministic_time
     moves = []
-    for (p, i), v in x.items():
-        if solver.value(v) and p not in search.on_day[i]:
-            moves.append((r if p == q else q, p, i))
+    for i, on in enumerate(search.on_day):
+        now = {p for p in pair if (p, i) in x and solver.value(x[p, i])}
+        leaving = sorted(p for p in pair if p in on and p not in now)
+        joining = sorted(now - on)
+        moves += [(a, b, i) for a, b in zip(leaving, joining, strict=True)]
     return moves, solver.deterministic_time
 
 
@@ -464,7 +467,7 @@ def _exchange_term(
     model: Any,
     search: _Search,
     state: _TermState,
-    pair: tuple[int, int],
+    pair: tuple[int, ...],
     x: dict[tuple[int, int], Any],
     cap: int | None,
 ) -> Any:

@@ -13,7 +13,8 @@ stages fixed. A move is accepted by late acceptance (Burke & Bykov, 2017): when 
 worse than the current one or than the current one some moves ago. The score is the stage's
 term, then, on ties, how far rows stand above a target (so a move that lowers one of two equal
 peaks counts). For back-to-back days most moves start from a day next to another of the same
-person's.
+person's. For the highest and lowest loads an *exchange* every so many moves lets two people
+share the days they hold between them anew, exactly (a small CP-SAT model over their days).
 
 Everything is deterministic: a seeded generator and a fixed number of moves. The grid found is
 only a candidate: :mod:`rotation.solve` has CP-SAT check it against the whole model.
@@ -299,7 +300,9 @@ def improve(
     """The best grid a late-acceptance search finds in ``moves`` moves from the grid ``on``,
     for the term ``term``, with the terms in ``caps`` kept at or under their values there
     and rows scored against ``target`` (the stage's proven bound; when there is none, the
-    mean person). It stops early once within ``tolerance`` (relative) of a finite ``target``."""
+    mean person). It stops early once within ``tolerance`` (relative) of a finite ``target``.
+    With ``exchanges`` (MAX and MIN terms), every EXCHANGE_EVERY moves two people share their
+    days anew, exactly, counted in ``moves`` at a measured rate."""
     caps = {name: cap for name, cap in caps.items() if name != term}
     bound = target
     search = _Search(grid, on, term, caps)
@@ -326,9 +329,7 @@ def improve(
         made += 1
         if exchanges and state.term.kind in (MAX, MIN) and step % EXCHANGE_EVERY == EXCHANGE_EVERY - 1:
             made += EXCHANGE_COST
-            q = _start(search, state, rng)
-            if q is None:
-                continue
+            q = _setter(search, state)
             others = [r for r in range(len(search.people)) if r != q]
             r = others[rng.randrange(len(others))]
             handed, work = _exchange(search, (q, r), EXCHANGE_WORK)
@@ -407,7 +408,7 @@ def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Hand
     grid = search.grid
     for state in search.states.values():
         if sum(any(p in g for p in pair) for g in state.groups) > 1:
-            return None, 0.0  # (the two in different groups of a term: not a move made here)
+            return None, 0.0  # (in different groups of a term: not an exchange made here)
     model = cp_model.CpModel()
     x: dict[tuple[int, int], cp_model.IntVar] = {}
     for i, on in enumerate(search.on_day):
@@ -418,7 +419,7 @@ def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Hand
         for p in free:
             x[p, i] = model.new_bool_var("")
         model.add(sum(x[p, i] for p in free) == need)
-        # A mentor beside each new hire on duty: the fixed officers, or one of the two.
+        # A mentor beside each new hire on duty: one of the fixed officers, or one of them.
         fixed = {search.people[p] for p in on if p not in pair}
         for n in grid.new_hires[i]:
             if any(e in fixed and e != n for e in grid.experienced[i]):
@@ -429,7 +430,7 @@ def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Hand
                 model.add(sum(mentors) >= 1).only_enforce_if(x[hire, i])
             elif n in fixed:
                 model.add(sum(mentors) >= 1)
-    for p in pair:  # days in a row: among the two's days only (all their other days are off)
+    for p in pair:  # days in a row: among their days only (all their other days are off)
         at = {grid.workday[i]: v for (s, i), v in x.items() if s == p}
         for w in at:
             run = [at.get(w + k) for k in range(grid.limit + 1)]
@@ -524,15 +525,6 @@ def _group_value(state: _TermState, group: list[int]) -> int:
     if state.term.kind == MAX:
         return max(0, max(state.high[q] for q in group))
     return -min(state.low[q] for q in group)
-
-
-def _start(search: _Search, state: _TermState, rng: random.Random) -> int | None:
-    """The person an exchange starts from: one whose rows set the term, or for back-to-back
-    days one with a pair."""
-    if state.term.kind == PAIRS:
-        paired = _paired_day(search, rng)
-        return paired[0] if paired else None
-    return _setter(search, state)
 
 
 def _setter(search: _Search, state: _TermState) -> int:

@@ -2,11 +2,11 @@
 
 These figures calibrate MOVES_PER_SECOND (``rotation.solve``: a plan budgets moves at a rate
 below the one measured here, so the time limit holds) and EXCHANGE_COST /
-EXCHANGE_MOVES_PER_WORK (``rotation.solver.improve``: an exchange is counted as moves). Per
-team of the teams a 10 s plan chooses, the moves per second measured
-(from a feasible grid) and assumed by plans, and the mean wall time of an exchange (from the
-grid the moves reached) against the time it is charged at the assumed rate, with its CP-SAT
-deterministic time (charged below measured: exchanges take more of the time limit than they
+EXCHANGE_MOVES_PER_WORK (``rotation.solver.improve``: an exchange is counted as moves). For
+each team, with the teams on intake as a plan chooses them: the moves per second measured (from
+a feasible grid) and assumed by plans, and the mean wall time of an exchange (from the grid the
+moves reached) against the time it is counted for at the assumed rate, with its CP-SAT
+deterministic time (counted below measured: exchanges take more of the time limit than they
 are counted for). Run it on a quiet machine.
 
     python benchmarks/bench_local_search.py             # municipality C

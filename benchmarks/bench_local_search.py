@@ -64,8 +64,11 @@ def run(name: str, folder: Path, time_limit: float) -> None:
     if planned.rota is None:
         print(f"{name}: no rota")
         return
-    teams = build_model(planning.coverage, planning.demand)
-    fixed = {(t, p): t in planned.rota.on_intake[p] for t, p in teams.on_intake}
+    fixed = {
+        (team.id, p): team.id in on
+        for p, on in enumerate(planned.rota.on_intake)
+        for team in planning.unit.teams
+    }
     for team in planning.unit.teams:
         m = build_model(
             planning.coverage, planning.demand, duty=True, duty_teams={team.id}, fixed_intake=fixed

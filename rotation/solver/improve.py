@@ -30,6 +30,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+from ortools.sat.python import cp_model
 
 MAX, MIN, SPREAD, PAIRS = "max", "min", "spread", "pairs"
 HISTORY = 20  # late acceptance: compare with the score this many moves ago
@@ -63,6 +64,8 @@ EXCHANGE_MOVES_PER_WORK = 60_000
 SWAPS = 0.8  # share of moves that swap two days (the rest give one day away)
 
 Rows = dict[str, list[tuple[int, dict[date, int]]]]  # person -> [(constant, {day: weight})]
+Handed = list[tuple[int, int, int]]  # days handed over: (giver, taker, day index)
+Score = tuple[int, int]  # (term, excess)
 
 
 @dataclass(frozen=True)
@@ -270,7 +273,7 @@ class _Search:
             s.toggle(q, i, -1)
             s.toggle(r, i, 1)
 
-    def score(self) -> tuple[int, int] | None:
+    def score(self) -> Score | None:
         """(term, excess) of the current grid; None when an earlier stage's cap is broken."""
         for name, cap in self.caps.items():
             if name in self.states and self.states[name].value(self.pairs) > cap:
@@ -387,10 +390,6 @@ def improve(
     return Improved(best_on, best[0], start_value, made)
 
 
-Handed = list[tuple[int, int, int]]  # (giver, taker, day index)
-Score = tuple[int, int]  # (term, excess)
-
-
 def _judge(search: _Search, handed: Handed, accept: Callable[[Score], bool]) -> Score | None:
     """The score of the grid with the days ``handed`` over (already done) if ``accept`` takes
     it; otherwise None, and the days are handed back."""
@@ -408,8 +407,6 @@ def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Hand
     most ``work`` deterministic seconds): every rule, the stage's term over them and the
     earlier stages' caps, with everyone else's days fixed. The days that change hands as
     (giver, taker, day), or None when CP-SAT finds no grid in its work; and the work used."""
-    from ortools.sat.python import cp_model
-
     grid = search.grid
     for state in search.states.values():
         if sum(any(p in g for p in pair) for g in state.groups) > 1:
@@ -501,6 +498,8 @@ def _exchange_term(
         for k in range(len(const)):
             terms = [(int(w[k]), x[p, i]) for i, w in state.weights[p].items() if (p, i) in x and w[k]]
             rows.append(int(const[k]) + sum(c * v for c, v in terms))
+    # (Both sides for either kind: the model as measured; dropping the unused side leaves every
+    # value the same but takes CP-SAT another way, which moved the measured gaps.)
     high = model.new_int_var(-big, big, "")
     low = model.new_int_var(-big, big, "")
     own_high = model.new_int_var(-big, big, "")

@@ -817,6 +817,28 @@ def test_counting_whole_days_proves_more_than_sharing_them() -> None:
     assert window_bound(three, found=20, proven=0, tolerance=1e-9, work=1.0).value == 10
 
 
+def test_patterns_prove_what_counting_days_cannot() -> None:
+    """Two people, each there on two days of kind x and two of kind y; a row weighs an x day 1
+    and a y day 10; x needs one officer, y three. Counting days cannot tell x from y: at 2
+    each can take two x days, four for the four slots, so it proves only 2. Patterns can: at 19
+    a person's only largest choice is two x and one y, two y in all for the three needed, so
+    the optimum (20: one takes two y days) is proven."""
+    from rotation.solver.schedules import PersonLoads, pattern_proof, window_bound
+
+    x, y = ("x",), ("y",)
+    rows = {q: [(0, {x: 1, y: 10})] for q in "ab"}
+    loads = PersonLoads({x: 1, y: 3}, {q: {x: 2, y: 2} for q in "ab"}, rows, [frozenset([x, y])], 1)
+    assert window_bound(loads, found=20, proven=0, tolerance=1e-9, work=1.0).value == 2
+    assert pattern_proof(loads, 19, work=1.0)[0] == frozenset([x, y])
+    assert pattern_proof(loads, 20, work=1.0)[0] is None  # the grid at 20 exists
+    # With a third person the y days spread (one each, plus an x): 11 is reachable.
+    three = PersonLoads(
+        loads.slots, {q: {x: 2, y: 2} for q in "abc"}, {**rows, "c": rows["a"]}, loads.windows, 1
+    )
+    assert pattern_proof(three, 11, work=1.0)[0] is None
+    assert pattern_proof(three, 10, work=1.0)[0] is not None
+
+
 def _team_level(planning):  # type: ignore[no-untyped-def]
     """The first feasible team level: (team, period) -> on intake, or None."""
     from ortools.sat.python import cp_model
@@ -859,7 +881,7 @@ def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  
     value that a proven optimal grid reaches (a wrong bound would, as it cuts off grids)."""
     from ortools.sat.python import cp_model
 
-    from rotation.solver.schedules import _Counts, proves_beyond, window_bound
+    from rotation.solver.schedules import _Counts, pattern_proof, proves_beyond, window_bound
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_random_unit(Path(tmp) / "unit", spec, weeks=4)  # small enough to prove
@@ -881,6 +903,9 @@ def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  
         bound = window_bound(loads, optimum + 1, 0, tolerance=1e-9, work=5.0)
         assert bound.value <= optimum
         event(f"bound {'at' if bound.value == optimum else 'below'} the optimum")
+        assert pattern_proof(loads, optimum, work=5.0)[0] is None  # a grid at the optimum exists
+        proved = pattern_proof(loads, optimum - 1, work=5.0)[0] is not None
+        event(f"patterns {'prove' if proved else 'miss'} the optimum")
 
 
 # --- the local search over a team's duty grid --------------------------------------------------

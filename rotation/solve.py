@@ -517,22 +517,24 @@ def _deterministic_stage(
     probe = _single_search(m.model, 0.2 * budget, tolerance, lp=True, deadline=deadline)
     if probe.code in (cp_model.OPTIMAL, cp_model.INFEASIBLE):
         return _stage_result(m, name, unit_scale, progress, started, [probe], time.monotonic() - t0)
-    known, counted = -math.inf, 0.0
+    known, counted, late = -math.inf, 0.0, 0.0
     by_rows: tuple[int, ...] = ()
+    counting = min(max(COUNT_SHARE * budget, COUNT_MIN), 0.5 * budget) if term in m.person_loads else 0.0
     if probe.found:
         _hint(m, {var.index: int(probe.solver.value(var)) for var in _decisions(m)})
         known = math.ceil(probe.solver.best_objective_bound - 1e-6)
-        if term in m.person_loads:
+        if counting:
             # Whole days prove more than the LP: a valid cut for both searches.
             value = round(probe.solver.objective_value)
-            work = min(max(COUNT_SHARE * budget, COUNT_MIN), 0.5 * budget)
-            bound = window_bound(m.person_loads[term], value, known, tolerance, work)
+            bound = window_bound(m.person_loads[term], value, known, tolerance, counting, patterns=False)
             known, counted, by_rows = max(known, bound.value), bound.work, bound.by_rows
             m.model.add(expr >= known)
+    else:
+        late = counting  # no grid to count up to yet: the stage's grid, at its end
     # (The local search only where every earlier stage's term is one it knows: not in a re-plan.)
     polish = term in TERM_KINDS and all(n in TERM_KINDS for n in m.caps)
     proof = PROOF_SHARE * budget if term in m.person_loads else 0.0
-    rest = max(0.8 * budget - counted - proof, 0.3 * budget)
+    rest = max(0.8 * budget - counted - late - proof, 0.3 * budget)
     local = LOCAL_SHARES.get(term, LOCAL_SHARE) * rest if polish else 0.0
     primal = m.model.clone()
     if probe.found:
@@ -584,6 +586,13 @@ def _deterministic_stage(
     work = probe.solver.deterministic_time + counted + longest
     searches.append(probe)
     grid_value = min((round(s.solver.objective_value) for s in searches if s.found), default=None)
+    if late and grid_value is not None:
+        proves = [s for s in searches if s.proves and s.code != cp_model.MODEL_INVALID]
+        bounds = [s.solver.best_objective_bound for s in proves]
+        known = math.ceil(max([known, 0.0, *(b for b in bounds if math.isfinite(b))]) - 1e-6)  # (a peak >= 0)
+        bound = window_bound(m.person_loads[term], grid_value, known, tolerance, late)
+        known, by_rows = max(known, bound.value), bound.by_rows
+        work += bound.work
     if proof and grid_value is not None:
         # The grid found may be optimal, or near it, where the LP cannot tell: test just below
         # it, first within a fifth of the tolerance (a grid a hair above the optimum), then one

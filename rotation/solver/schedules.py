@@ -166,13 +166,16 @@ def proves_beyond(counts: _Counts, value: int, first: int = 0, exact: list[int] 
     return None
 
 
-def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, work: float) -> Bound:
+def window_bound(
+    loads: PersonLoads, found: int, proven: int, tolerance: float, work: float, patterns: bool = True
+) -> Bound:
     """The best bound the counting argument proves between ``proven`` (a bound already known)
     and ``found`` (the value of a grid), with about ``work`` deterministic seconds: every
-    window counted row by row (one pass each), then exact counts over the first windows, first
-    just above what is proven (where that fails, exact counts prove nothing here and the work
-    is better spent searching), then galloping up and halving the last step until the interval
-    is a fifth of ``tolerance`` wide or the work is spent."""
+    window counted row by row (one pass each), then each value tested with exact counts over
+    the first windows and, where they fail, with ``patterns`` (:func:`pattern_proof`): first
+    just above what is proven (where that fails, nothing is proved here and the work is better
+    spent searching), then galloping up and halving the last step until the interval is a fifth
+    of ``tolerance`` wide or the work is spent."""
     counts = _Counts(loads)
     by_rows = [counts.row_bound(i) for i in range(len(loads.windows))]
     proven = max([proven, *by_rows])
@@ -195,9 +198,14 @@ def window_bound(loads: PersonLoads, found: int, proven: int, tolerance: float, 
     step = close
     candidate = min(low + step, high)  # just above what is known: if that fails, stop
     galloping = True
+    hint: frozenset[Kind] | None = None  # the window whose patterns proved the last value
     while counts.work <= work and low < high:
         tests += 1
         proof = proves_beyond(counts, candidate, window, exact)
+        if proof is None and patterns:
+            hint, used = pattern_proof(loads, candidate, work - counts.work, by_rows, hint)
+            counts.work += used
+            proof = None if hint is None else loads.windows.index(hint)
         if proof is None:
             if tests == 1:
                 break

@@ -315,14 +315,9 @@ def _window_pattern_test(
     solver.parameters.max_deterministic_time = PATTERN_WORK
     code = solver.solve(model)
     work = NODE_WORK * (NODE_LIMIT - enumeration.steps) + solver.deterministic_time + CALL_WORK
-    proved = (
-        True
-        if code == cp_model.INFEASIBLE
-        else False
-        if code in (cp_model.OPTIMAL, cp_model.FEASIBLE)
-        else None
-    )
-    return proved, work
+    if code == cp_model.INFEASIBLE:
+        return True, work
+    return (False if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None), work
 
 
 def pattern_proof(
@@ -344,7 +339,9 @@ def pattern_proof(
     counts = _Counts(loads)
     if not by_rows:
         by_rows = [counts.row_bound(i) for i in range(len(loads.windows))]
-    index = {w: i for i, w in reversed(list(enumerate(loads.windows)))}
+    index: dict[frozenset[Kind], int] = {}  # each window once, at its first place
+    for i, w in enumerate(loads.windows):
+        index.setdefault(w, i)
     windows = list(index)
     strength = [max(by_rows[index[w]] for w in windows if w <= outer) for outer in windows]
     order = sorted(range(len(windows)), key=lambda i: (hint != windows[i], -strength[i], -len(windows[i]), i))

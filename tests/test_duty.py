@@ -840,6 +840,58 @@ def test_patterns_prove_what_counting_days_cannot() -> None:
     assert pattern_proof(three, 10, work=1.0)[0] is not None
 
 
+@st.composite
+def small_loads(draw):  # type: ignore[no-untyped-def]
+    """Two or three people, two or three kinds of day, one or two rows each (small enough to
+    try every grid)."""
+    from rotation.solver.schedules import PersonLoads
+
+    kinds = [(f"k{i}",) for i in range(draw(st.integers(2, 3)))]
+    people = ["a", "b", "c"][: draw(st.integers(2, 3))]
+    available = {q: {k: draw(st.integers(0, 3)) for k in kinds} for q in people}
+    slots = {k: draw(st.integers(0, sum(available[q][k] for q in people))) for k in kinds}
+    rows = {
+        q: [
+            (draw(st.integers(0, 5)), {k: draw(st.integers(0, 9)) for k in kinds})
+            for _ in range(draw(st.integers(1, 2)))
+        ]
+        for q in people
+    }
+    return PersonLoads(slots, available, rows, [frozenset(kinds)], 1)
+
+
+def _best_over_every_grid(loads) -> int:  # type: ignore[no-untyped-def]
+    """The lowest peak over every way of filling the slots with whole days (by brute force)."""
+    people, kinds = sorted(loads.available), sorted(loads.slots)
+    choices = [list(itertools.product(*(range(loads.available[q][k] + 1) for k in kinds))) for q in people]
+    best = None
+    for grid in itertools.product(*choices):
+        if any(sum(x[j] for x in grid) != loads.slots[k] for j, k in enumerate(kinds)):
+            continue
+        peak = max(
+            const + sum(coefs[k] * x[j] for j, k in enumerate(kinds))
+            for q, x in zip(people, grid, strict=True)
+            for const, coefs in loads.rows[q]
+        )
+        best = peak if best is None else min(best, peak)
+    return best
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_loads())
+def test_patterns_prove_exactly_the_whole_day_optimum(loads) -> None:  # type: ignore[no-untyped-def]
+    """Over one window holding every kind, patterns are exact for whole days: they prove the
+    value just below the best grid (found by trying every grid) and never the best grid's own."""
+    from rotation.solver.schedules import pattern_proof
+
+    best = _best_over_every_grid(loads)
+    if best is None:
+        event("no grid")
+        return
+    assert pattern_proof(loads, best, work=1.0)[0] is None
+    assert pattern_proof(loads, best - 1, work=1.0)[0] is not None
+
+
 def _team_level(planning):  # type: ignore[no-untyped-def]
     """The first feasible team level: (team, period) -> on intake, or None."""
     from ortools.sat.python import cp_model

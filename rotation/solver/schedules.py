@@ -14,6 +14,10 @@ on its week and how many share it). Days outside the window are counted as not t
 only grow with days, so that keeps the argument valid. The rules that tie people together
 (mentor, acting manager) and days in a row are left out, which keeps it valid too, only weaker.
 
+Counting per person cannot see which days a person can *combine* (two summer days and a spring
+day, say). :func:`pattern_proof` can: it enumerates each person's largest choices of days in a
+window under P and asks CP-SAT whether one choice per person covers the window's slots.
+
 Everything here is deterministic: the same input gives the same bound.
 """
 

@@ -8,6 +8,7 @@ figures (from rotation.metrics) and the time. Targets on 2 cores: municipality C
 
     python benchmarks/bench_duty.py              # municipality C, 10 s and 30 s, both modes
     python benchmarks/bench_duty.py --large      # also 200 staff x 5 years, 120 s
+    python benchmarks/bench_duty.py --stages     # also each case's worst stages (value, bound, gap)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 COMFORT = ("duty_bunching", "holiday_adjacent_fairness")
 
 
-def run(name: str, folder: Path, time_limit: float, mode: str) -> None:
+def run(name: str, folder: Path, time_limit: float, mode: str, stages: bool = False) -> None:
     planning = prepare(load_unit(folder))
     t0 = time.monotonic()
     result = plan(planning, time_limit=time_limit, duty_mode=mode)
@@ -46,11 +47,16 @@ def run(name: str, folder: Path, time_limit: float, mode: str) -> None:
         f"{terms['duty_bunching']:>6} {terms['holiday_adjacent_spread']:>5} {seconds:7.1f}",
         flush=True,
     )
+    if stages:  # the stages that carry the targets, worst first
+        carried = [s for s in result.stages if s.name.split(" ")[0] not in COMFORT and s.gap == s.gap]
+        for s in sorted(carried, key=lambda s: -s.gap)[:8]:
+            print(f"    {s.name:<28} {s.status:<9} {s.value:>11.4f} {s.bound:>11.4f} {s.gap:>7.2%}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--large", action="store_true", help="also 200 staff x 5 years")
+    parser.add_argument("--stages", action="store_true", help="also each case's worst stages")
     args = parser.parse_args()
     print(
         f"{'case':<22} {'mode':<10} {'limit':>5} {'status':<10} {'gap':>7} {'g.peak':>7} {'g.intake':>7} "
@@ -59,12 +65,12 @@ def main() -> int:
     )
     for limit in (10.0, 30.0):
         for mode in ("sequential", "joint"):
-            run("municipality-c", ROOT / "examples" / "municipality-c", limit, mode)
+            run("municipality-c", ROOT / "examples" / "municipality-c", limit, mode, args.stages)
     if args.large:
         with tempfile.TemporaryDirectory() as tmp:
             folder = write_unit(Path(tmp) / "large", teams=8, years=5, staff=200)
             for mode in ("sequential", "joint"):
-                run("generated 8x5y 200", folder, 120.0, mode)
+                run("generated 8x5y 200", folder, 120.0, mode, args.stages)
     return 0
 
 

@@ -25,7 +25,7 @@ from .solver.build import build_model
 from .solver.duty import TERM_KINDS, duty_grid, greedy_duty
 from .solver.improve import DutyGrid, improve
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
-from .solver.schedules import pattern_proof, window_bound
+from .solver.schedules import PersonLoads, pattern_proof, window_bound
 from .solver.stability import Baseline, add_frozen, changed_acting_days, changed_duty_days, changed_periods
 from .unit import OBJECTIVE_TERMS, Unit
 
@@ -467,11 +467,7 @@ def _stage_result(
         return Stage(name, status, nan, nan, nan, seconds, work), None
     best = min(found, key=lambda s: s.solver.objective_value)
     value = best.solver.objective_value
-    # Every search's bound is proven, with or without a solution of its own.
-    bounds = [
-        s.solver.best_objective_bound for s in searches if s.proves and s.code != cp_model.MODEL_INVALID
-    ]
-    bound = min(max((b for b in (*bounds, known) if math.isfinite(b)), default=value), value)
+    bound = min(_proven(searches, known, default=value), value)
     gap = (value - bound) / max(abs(value), 1e-9)
     status = "OPTIMAL" if value - bound <= 0.5 else "FEASIBLE"
     values = {var.index: int(best.solver.value(var)) for var in _decisions(m)}
@@ -480,6 +476,15 @@ def _stage_result(
         progress(name, value / unit_scale, bound / unit_scale, time.monotonic() - started)
     stage = Stage(name, status, value / unit_scale, bound / unit_scale, max(gap, 0.0), seconds, work)
     return stage, values
+
+
+def _proven(searches: list[_Search], known: float, default: float = -math.inf) -> float:
+    """The best bound of ``searches`` and ``known`` (one proven beside them): every search's
+    bound is proven, with or without a solution of its own."""
+    bounds = [
+        s.solver.best_objective_bound for s in searches if s.proves and s.code != cp_model.MODEL_INVALID
+    ]
+    return max((b for b in (*bounds, known) if math.isfinite(b)), default=default)
 
 
 def _deterministic_stage(
@@ -586,31 +591,50 @@ def _deterministic_stage(
     work = probe.solver.deterministic_time + counted + longest
     searches.append(probe)
     grid_value = min((round(s.solver.objective_value) for s in searches if s.found), default=None)
-    if late and grid_value is not None:
-        proves = [s for s in searches if s.proves and s.code != cp_model.MODEL_INVALID]
-        bounds = [s.solver.best_objective_bound for s in proves]
-        known = math.ceil(max([known, 0.0, *(b for b in bounds if math.isfinite(b))]) - 1e-6)  # (a peak >= 0)
-        bound = window_bound(m.person_loads[term], grid_value, known, tolerance, late)
-        known, by_rows = max(known, bound.value), bound.by_rows
-        work += bound.work
-    if proof and grid_value is not None:
+    if grid_value is not None and (late or proof):
+        loads, searched = m.person_loads[term], _proven(searches, known)
+        known, spent = _bound_at_end(loads, grid_value, known, searched, tolerance, late, proof, by_rows)
+        work += spent
+    return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work, known)
+
+
+def _bound_at_end(
+    loads: PersonLoads,
+    grid_value: int,
+    known: float,
+    searched: float,
+    tolerance: float,
+    late: float,
+    proof: float,
+    by_rows: tuple[int, ...],
+) -> tuple[float, float]:
+    """A caseload stage's bound from whole days once its grid (of ``grid_value``) is known,
+    above ``known`` (``searched``: with the searches' bounds too), and the work used: with
+    ``late`` work the counting bound that could not run at the stage's start; with ``proof``
+    work, patterns just below the grid."""
+    spent = 0.0
+    if late:
+        known = math.ceil(max(searched, 0.0) - 1e-6)  # (a peak >= 0)
+        bound = window_bound(loads, grid_value, known, tolerance, late)
+        known, by_rows, spent = max(known, bound.value), bound.by_rows, bound.work
+    if proof:
         # The grid found may be optimal, or near it, where the LP cannot tell: test just below
         # it, first within a fifth of the tolerance (a grid a hair above the optimum), then one
         # below it (optimal), while the work lasts.
         close = max(1, int(tolerance / 5 * abs(grid_value)))
-        spent, window = 0.0, None
+        used, window = 0.0, None
         for value in sorted({grid_value - close, grid_value - 1}):
             if value < known:
                 continue
-            window, cost = pattern_proof(m.person_loads[term], value, proof - spent, by_rows, window)
-            spent += cost
+            window, cost = pattern_proof(loads, value, proof - used, by_rows, window)
+            used += cost
             if window is None:
                 break  # (no higher value is proven either)
             known = value + 1
-            if spent >= proof:
+            if used >= proof:
                 break
-        work += spent
-    return _stage_result(m, name, unit_scale, progress, started, searches, time.monotonic() - t0, work, known)
+        spent += used
+    return known, spent
 
 
 def _local_search(

@@ -242,6 +242,12 @@ class _Enumeration:
     def __init__(self, loads: PersonLoads, window: frozenset[Kind], value: int, steps: int) -> None:
         self.loads, self.window, self.value = loads, window, value
         self.steps = steps  # left, over all people of the window
+        self.limit = steps
+
+    @property
+    def work(self) -> float:
+        """Deterministic seconds counted for the steps taken."""
+        return NODE_WORK * (self.limit - max(self.steps, 0))
 
     def patterns(self, person: str) -> list[dict[Kind, int]] | None:
         """The person's patterns ([] when even no day keeps a row at the value), or None when
@@ -303,9 +309,9 @@ def _window_pattern_test(
         patterns = enumeration.patterns(person)
         count += len(patterns or [])
         if patterns is None or count > PATTERN_LIMIT:
-            return None, NODE_WORK * (NODE_LIMIT - max(enumeration.steps, 0))
+            return None, enumeration.work
         if not patterns:
-            return True, NODE_WORK * (NODE_LIMIT - enumeration.steps)
+            return True, enumeration.work
         chosen = [model.new_bool_var("") for _ in patterns]
         model.add_exactly_one(chosen)
         for pattern, var in zip(patterns, chosen, strict=True):
@@ -318,7 +324,7 @@ def _window_pattern_test(
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = PATTERN_WORK
     code = solver.solve(model)
-    work = NODE_WORK * (NODE_LIMIT - enumeration.steps) + solver.deterministic_time + CALL_WORK
+    work = enumeration.work + solver.deterministic_time + CALL_WORK
     if code == cp_model.INFEASIBLE:
         return True, work
     return (False if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None), work

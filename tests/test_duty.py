@@ -1066,6 +1066,44 @@ def test_exchange_shares_two_peoples_days_at_their_best() -> None:
     assert search.score()[0] == -5  # type: ignore[index]
 
 
+def test_exchanges_take_each_colleague_in_turn_most_room_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The exchanges pair the person who sets the peak with each colleague in turn, the one
+    with the lowest peak first: in as many exchanges as colleagues, every one of them."""
+    from rotation.solver import improve as improve_module
+    from rotation.solver.improve import EXCHANGE_EVERY, MAX, DutyGrid, Term, improve
+
+    days = [date(2027, 8, 2) + timedelta(days=i) for i in range(8)]
+    people = list("abcde")
+    rows = {q: [(0, {d: 1 for d in days})] for q in people}
+    grid = DutyGrid(
+        days=days,
+        present=[people] * 8,
+        workday=list(range(8)),
+        new_hires=[set()] * 8,
+        experienced=[set(people)] * 8,
+        acting=set(),
+        limit=8,
+        terms={"high": Term(MAX, {"T": rows})},
+    )
+    held = {"a": 4, "b": 2, "c": 1, "d": 1, "e": 0}  # a sets the peak; e has the most room
+    order = [q for q, n in held.items() for _ in range(n)]
+    start = {(q, d): int(order[i] == q) for q in people for i, d in enumerate(days)}
+    pairs: list[tuple[int, ...]] = []
+
+    def refuse(search, pair, work):  # type: ignore[no-untyped-def]
+        pairs.append(pair)
+        return None, 0.0
+
+    monkeypatch.setattr(improve_module, "_exchange", refuse)
+    # Single moves only where they cannot change a thing: no day is handed over at all.
+    monkeypatch.setattr(improve_module, "SWAPS", 0.0)
+    monkeypatch.setattr(improve_module._Search, "allowed", lambda self, q, i: False)
+    improve(grid, start, "high", {}, target=0, moves=4 * (EXCHANGE_EVERY + improve_module.EXCHANGE_COST))
+    assert len(pairs) == 4
+    assert [people[p[1]] for p in pairs] == ["e", "c", "d", "b"]  # most room first, ties by order
+    assert all(people[p[0]] == "a" for p in pairs)
+
+
 def _team_grids(planning):  # type: ignore[no-untyped-def]
     """Each team's duty-grid model (the teams fixed at a feasible team level), with a feasible
     grid to start from (variable index -> value); [] when there is no team rota."""

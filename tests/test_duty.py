@@ -1068,7 +1068,8 @@ def test_exchange_shares_two_peoples_days_at_their_best() -> None:
 
 def test_exchanges_take_each_colleague_in_turn_most_room_first(monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """The exchanges pair the person who sets the peak with each colleague in turn, the one
-    with the lowest peak first: in as many exchanges as colleagues, every one of them."""
+    with the lowest peak first: while the loads stay (here every exchange is refused), in as
+    many exchanges as colleagues, every one of them."""
     from rotation.solver import improve as improve_module
     from rotation.solver.improve import EXCHANGE_EVERY, MAX, DutyGrid, Term, improve
 

@@ -15,7 +15,8 @@ term, then, on ties, how far rows stand above a target (so a move that lowers on
 peaks counts). For back-to-back days most moves start from a day next to another of the same
 person's. For the highest and lowest loads an *exchange* every so many moves lets two people
 share the days they hold between them anew, exactly (a small CP-SAT model over their days):
-the one who sets the term and each colleague in turn, the one with the most room first.
+the one who sets the term and a colleague, the k-th exchange the one k-th in room (counting
+round the team), so the pairings go round it.
 
 Everything is deterministic: a seeded generator and a fixed number of moves. The grid found is
 only a candidate: :mod:`rotation.solve` has CP-SAT check it against the whole model.
@@ -41,23 +42,24 @@ FOCUS = 0.5  # share of moves that start from a person whose load sets the term
 # plan): 50 from random days, 36 at 0.5, 32 at 0.9, 29 at 1.0; alike at 0.9 and 1.0 with four
 # times the moves. Some moves from anywhere keep it from circling one pair.
 PAIRS_FOCUS = 0.9
-# Every EXCHANGE_EVERY moves, two people (one who sets the term, and each colleague in turn, the
-# one with the most room first) share the days they hold between them anew, exactly (CP-SAT,
-# EXCHANGE_WORK deterministic seconds at most): what single moves and swaps cannot reach when
-# several rows stand at the peak together. Only for the highest and lowest loads: on back-to-back
-# days the moves from a pair do better, and on a spread (holiday-adjacent days, municipality C's
-# team A at four times the moves) moves reach the optimum 2 where exchanges stay at 4. An exchange
-# counts as EXCHANGE_COST moves and EXCHANGE_MOVES_PER_WORK per deterministic second of CP-SAT, at
-# the rate plans assume for moves. benchmarks/bench_local_search.py compares that with the wall
-# time: on municipality C's teams about right for the caseload peak (7-9 ms), 10-30 % under for
-# the highest intake load (22-33 ms; its model, with the caseload cap, is larger). Moves
-# themselves run well above the rate assumed, and a 10 s plan kept to 8.3-10.9 s at this machine's
-# usual speed. Counting exchanges at their full wall time (120 moves and 100,000 a second) made
-# every figure worse (C at 10 s: 2.19 -> 2.34 %; at 30 s: 1.40 -> 2.68 %), so they stay at this.
-# On municipality C and three generated 30-person units at 10 s, mean gap of the balance stages:
-# 1.91 % without, 1.81 % every 20 moves at 0.01, 1.79 % at 0.005 (every 10: 2.09 %; at 200: about
-# none). Beware: a model change that leaves every value the same but takes CP-SAT another way
-# moved that mean by 0.2 points, so only the larger of these differences are more than noise.
+# Every EXCHANGE_EVERY moves, two people (one who sets the term, and a colleague: the k-th
+# exchange takes the one k-th in room, counting round the team) share the days they hold
+# between them anew, exactly (CP-SAT, EXCHANGE_WORK deterministic seconds at most):
+# what single moves and swaps cannot reach when several rows stand at the peak together. Only
+# for the highest and lowest loads: on back-to-back days the moves from a pair do better, and
+# on a spread (holiday-adjacent days, municipality C's team A at four times the moves) moves
+# reach the optimum 2 where exchanges stay at 4. An exchange counts as EXCHANGE_COST moves and
+# EXCHANGE_MOVES_PER_WORK per deterministic second of CP-SAT, at the rate plans assume for moves.
+# benchmarks/bench_local_search.py compares that with the wall time: on municipality C's teams
+# about right for the caseload peak (7-9 ms), 10-30 % under for the highest intake load (22-33
+# ms; its model, with the caseload cap, is larger). Moves themselves run well above the rate
+# assumed, and a 10 s plan kept to 8.3-10.9 s at this machine's usual speed. Counting exchanges
+# at their full wall time (120 moves and 100,000 a second) made every figure worse (C at 10 s:
+# 2.19 -> 2.34 %; at 30 s: 1.40 -> 2.68 %), so they stay at this. On municipality C and three
+# generated 30-person units at 10 s, mean gap of the balance stages: 1.91 % without, 1.81 %
+# every 20 moves at 0.01, 1.79 % at 0.005 (every 10: 2.09 %; at 200: about none). Beware: a
+# model change that leaves every value the same but takes CP-SAT another way moved that mean
+# by 0.2 points, so only the larger of these differences are more than noise.
 EXCHANGE_EVERY = 20
 EXCHANGE_WORK = 0.005
 EXCHANGE_COST = 100  # moves: building the model and CP-SAT's fixed cost
@@ -341,9 +343,11 @@ def improve(
             made += EXCHANGE_COST
             q = _setter(search, state)
             others = [r for r in range(len(search.people)) if r != q]
-            # Each colleague in turn, the one with the most room first (the lowest peak for
-            # MAX, the highest low for MIN). Measured against a colleague drawn at random, at
-            # 10 s: municipality C's team A peak 12.08 -> 11.99 (largest gap 2.22 -> 1.93 %);
+            # The k-th exchange takes the colleague k-th in room now (the lowest peak for MAX,
+            # the highest low for MIN), counting round the team: as long as the loads stay, each
+            # colleague in turn, the one with the most room first. Measured against a colleague
+            # drawn at random, at 10 s: municipality C's team A peak 12.08 -> 11.99 (largest gap
+            # 2.22 -> 1.93 %);
             # over it and six generated 30-person units, mean gap of the caseload stages 2.21
             # -> 2.13 %, of all balance stages 1.61 -> 1.57 %; 8 x 5 years at 120 s: largest
             # gap 1.08 -> 1.25 % (an intake stage), peak 9.11 -> 9.08.

@@ -347,10 +347,9 @@ def improve(
             # the highest low for MIN), counting round the team: as long as the loads stay, each
             # colleague in turn, the one with the most room first. Measured against a colleague
             # drawn at random, at 10 s: municipality C's team A peak 12.08 -> 11.99 (largest gap
-            # 2.22 -> 1.93 %);
-            # over it and six generated 30-person units, mean gap of the caseload stages 2.21
-            # -> 2.13 %, of all balance stages 1.61 -> 1.57 %; 8 x 5 years at 120 s: largest
-            # gap 1.08 -> 1.25 % (an intake stage), peak 9.11 -> 9.08.
+            # 2.22 -> 1.93 %); over it and six generated 30-person units, mean gap of the
+            # caseload stages 2.21 -> 2.13 %, of all balance stages 1.61 -> 1.57 %; 8 x 5 years
+            # at 120 s: largest gap 1.08 -> 1.25 % (an intake stage), peak 9.11 -> 9.08.
             if state.term.kind == MIN:
                 others.sort(key=lambda o: (-state.low[o], o))
             else:

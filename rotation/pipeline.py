@@ -59,7 +59,8 @@ class PlanReport:
             {
                 "term": s.name,
                 "status": s.status,
-                "value": _num(s.value),
+                "value": _num(s.value),  # in the rota written
+                "stage_value": _num(s.found),  # what its own stage reached
                 "best_bound": _num(s.bound),
                 "gap": _num(s.gap),
                 "seconds": round(s.seconds, 3),

@@ -302,6 +302,33 @@ TERM_KINDS = {
 }
 
 
+def term_value(m: RotaModel, term: str, values: dict[int, int]) -> int:
+    """A duty-grid term (one of TERM_KINDS) of a solution (``values``: variable index -> value),
+    from the rows the model's constraints are made of: its value with every duty day fixed."""
+    on = {key for key, var in m.duty.items() if values.get(var.index)}
+    kind = TERM_KINDS[term]
+    if kind == PAIRS:
+        pairs = list(pairwise(m.coverage.grid.workdays))
+        return sum((q, a) in on and (q, b) in on for q in {q for q, _ in m.duty} for a, b in pairs)
+    total = 0
+    for people in m.loads[term].values():
+        loads = [
+            [const + sum(c for day, c in coefs.items() if (q, day) in on) for const, coefs in rows]
+            for q, rows in people.items()
+            if rows
+        ]
+        if not loads:
+            continue
+        highest, lowest = max(max(r) for r in loads), min(min(r) for r in loads)
+        if kind == MAX:
+            total += max(highest, 0)
+        elif kind == MIN:
+            total -= max(lowest, 0)
+        elif len(loads) > 1:
+            total += highest - lowest
+    return total
+
+
 def duty_grid(m: RotaModel, values: dict[int, int]) -> DutyGrid | None:
     """The duty grid's rules and terms as the local search needs them, with the acting managers
     of a solution (``values``: variable index -> value) kept; None where the model plans more

@@ -3,7 +3,8 @@
 Prints, per case and mode: status, the largest gap among the stages that carry the issue's
 targets (team terms, person caseload and intake balance), then the largest gap of the caseload
 peak stages and of the intake balance stages (one per team each), the duty-comfort terms, the final
-figures (from rotation.metrics) and the time. Targets on 2 cores: municipality C's year within
+figures (from rotation.metrics) and the time. Every gap is measured on the rota written (after all
+stages). Targets on 2 cores: municipality C's year within
 1 % in under 10 s; 200 staff x 5 years within 2 % in under 120 s.
 
     python benchmarks/bench_duty.py              # municipality C, 10 s and 30 s, both modes

@@ -78,7 +78,8 @@ PERSON_TERMS = (
     "duty_bunching",
     "holiday_adjacent_fairness",
 )
-DUTY_SHARE = 0.85  # of the time limit, for the duty grid (sequential mode)
+DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
+WRITE_SECONDS = 0.3  # kept at the end of the time limit for reading the grid out
 DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits
 STAGE_WEIGHT = {  # how the duty grid's time is shared between its stages
     "person_caseload": 4.0,
@@ -130,9 +131,11 @@ def deterministic_per_second(duty_days: int) -> float:
     (municipality C's teams) and 0.36 at about 3,400 (25 people over 5 years; 0.85 at 500 on
     a faster machine; with the light presolve, fitted over a plan's stages with
     :func:`stage_seconds` beside it: 0.39-0.45 at about 500, 0.43 at about 700, 0.50 at about
-    3,400). At or under what was measured, so the time limit holds; a faster machine finishes
-    sooner, with the same grid. It depends only on the input, so the grid does too."""
-    return min(0.4, max(0.33, 0.4 - 0.01 * math.log2(max(duty_days, 1) / 500)))
+    3,400, and from one run to the next about 15 % apart). Under what was measured, so the time
+    limit holds (at 0.40 for municipality C's size 10 s plans took 9.6-10.6 s in a slow hour, at
+    0.38 8.5-10.3 s); a faster machine finishes sooner, with the same grid. It depends only on
+    the input, so the grid does too."""
+    return min(0.38, max(0.32, 0.38 - 0.01 * math.log2(max(duty_days, 1) / 500)))
 
 
 def stage_seconds(duty_days: int) -> float:
@@ -221,7 +224,11 @@ def plan(
             _hint(grid_model, {**m.solution_values, **greedy})
             # A share of the time limit, in deterministic time, per team: same input, same grid.
             # What earlier teams left unused (stages proven optimal early) goes to later ones.
+            # Only where the clock has fallen further behind than the limit's other share (a
+            # machine slower or busier than the rates assume) does the time left on it set the
+            # budget; then, and only then, the grid depends on the machine.
             budget = (DUTY_SHARE * time_limit - run.duty_spent) / (len(teams) - i)
+            budget = min(budget, (run.left() - WRITE_SECONDS) / (len(teams) - i))
             if not run.stages(
                 grid_model, stages, later=later, label=f" {team_id}", fallback=greedy, budget=budget
             ):
@@ -334,7 +341,11 @@ class _Run:
                 # stage still to come has its fixed cost.
                 weights = [STAGE_WEIGHT.get(n, 1.0) for n, *_ in specs]
                 left = max(budget - (self.duty_spent - spent_before) - overhead * (len(specs) - i), 0.0)
-                limit = max(left * weights[i] / sum(weights[i:]), 0.02)
+                # (A floor for the balance stages where the limit cannot even cover the fixed
+                # costs: the what-if comparison's 2 s plans got grids with 71 % of cases in time
+                # instead of 82 % without it.)
+                floor = 0.1 if name in _TOLERANT else 0.02
+                limit = max(left * weights[i] / sum(weights[i:]), floor)
                 # The work is fixed, not the wall time: on a machine far busier than usual
                 # searches stop on the clock at DEADLINE_FACTOR x the limit (then, and only
                 # then, the grid depends on the machine's load).

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 
 import pytest
 from helpers import (
+    MUNICIPALITY_C,
     START,
     away,
     away_in_period,
@@ -558,3 +559,24 @@ def test_same_unit_twice_gives_the_same_duty_grid(make_unit):
     assert first.result.status in FEASIBLE
     assert first.result.rota.officers, "the duty grid is planned"
     assert first.result.rota == second.result.rota
+
+
+def test_a_clock_far_behind_the_rates_shrinks_the_duty_grids_work(monkeypatch):  # type: ignore[no-untyped-def]
+    # The duty grid's work is fixed by the input; only a clock that has fallen far behind it
+    # (a machine much slower than the rates assume) cuts it, and the grid stays valid.
+    import rotation.solve as solve
+
+    normal = solve_folder(MUNICIPALITY_C, time_limit=6.0)
+    monkeypatch.setattr(solve._Run, "left", lambda self: 0.9)  # (as if 5.1 s had gone already)
+    late = solve_folder(MUNICIPALITY_C, time_limit=6.0)
+    for solved in (normal, late):
+        assert solved.result.rota is not None and solved.result.rota.officers
+        rota = solved.result.rota
+        rows = rota_rows(solved.planning, rota)
+        assert validate_rows(solved.unit, rows, duty_rows(rota), officer_rows(rota)) == []
+
+    def duty_work(solved) -> float:  # type: ignore[no-untyped-def]
+        return sum(s.work for s in solved.result.stages if " " in s.name)
+
+    # (Not to nothing: each balance stage keeps a floor, and each check its fixed work.)
+    assert duty_work(late) < 0.75 * duty_work(normal), (duty_work(late), duty_work(normal))

@@ -247,6 +247,21 @@ def check_rota(planning, result, cycle) -> None:
         if stage.status == "OPTIMAL":
             assert value == pytest.approx(stage.value, abs=tolerance[name]), (name, value, stage)
 
+    # And the duty grid's stages (planned team by team): each one's value is its term in the
+    # rota written, after every later stage, not what the stage itself reached.
+    for team in {p.team for p in m.people}:
+        mine = [p for p in m.people if p.team == team]
+        figures = {
+            "person_caseload": (max(p.peak_open_per_fte for p in mine), 0.011),
+            "person_intake_max": (max(p.new_per_present_fte for p in mine), 0.011),
+            "person_intake_min": (-min(p.new_per_present_fte for p in mine), 0.011),
+            "duty_bunching": (sum(p.back_to_back_days for p in mine), 0),
+        }
+        for term, (value, within) in figures.items():
+            stage = stages.get(f"{term} {team}")
+            if stage is not None and stage.value == stage.value:
+                assert stage.value == pytest.approx(value, abs=within + 1e-6), (term, team, value, stage)
+
     # Where the strict cycle obeys every rule, the plan is at least as good on the first terms.
     if not cycle.violations and stages["rest"].status == "OPTIMAL":
         mine, hand = m.objective_terms(), cycle.metrics.objective_terms()

@@ -126,15 +126,13 @@ StageSpec = tuple[str, Any, float, float]  # name, expression, scale to the term
 
 def deterministic_per_second(duty_days: int) -> float:
     """CP-SAT deterministic seconds per wall second per search, two searches side by side on
-    two cores, for a team's duty grid of ``duty_days`` person-days. Larger models get less
-    deterministic time per wall second: measured on CI's kind of machine, 0.52 at about 500
-    (municipality C's teams) and 0.36 at about 3,400 (25 people over 5 years; 0.85 at 500 on
-    a faster machine; with the light presolve, fitted over a plan's stages with
-    :func:`stage_seconds` beside it: 0.39-0.45 at about 500, 0.43 at about 700, 0.50 at about
-    3,400, and from one run to the next about 15 % apart). Under what was measured, so the time
-    limit holds (at 0.40 for municipality C's size 10 s plans took 9.6-10.6 s in a slow hour, at
-    0.38 8.5-10.3 s); a faster machine finishes sooner, with the same grid. It depends only on
-    the input, so the grid does too."""
+    two cores, for a team's duty grid of ``duty_days`` person-days, with the light presolve of
+    :func:`_single_search` and :func:`stage_seconds` charged beside it. Fitted over a plan's
+    stages on CI's kind of machine: 0.39-0.45 at about 500 (municipality C's teams), 0.43 at
+    about 700, 0.50 at about 3,400, about 15 % apart from one run to the next. Under what was
+    measured, so the time limit holds (at 0.40 for municipality C's size, 10 s plans took
+    9.6-10.6 s in a slow hour; at 0.38, 8.5-10.3 s); a faster machine finishes sooner, with the
+    same grid. It depends only on the input, so the grid does too."""
     return min(0.38, max(0.32, 0.38 - 0.01 * math.log2(max(duty_days, 1) / 500)))
 
 

@@ -54,11 +54,11 @@ def with_officers(rota: Rota, coverage: Coverage, on_duty: dict[tuple[str, date]
             for q in coverage.cell(day.team, day.period).officers.get(day.date, [])
             if on_duty.get((q, day.date))
         ]
-        has_new = any(q.in_introduction(day.date, weeks) for q in people)
+        new_hires = {q.id for q in people if q.in_introduction(day.date, weeks)}
         mentor_given = False
         for q in people:
             role = "officer"
-            if has_new and not mentor_given and q.experienced_on(day.date, weeks):
+            if new_hires - {q.id} and not mentor_given and q.experienced_on(day.date, weeks):
                 role, mentor_given = "mentor", True
             rows.append(DutyOfficer(day.date, day.period, day.team, q.id, role))
     return Rota(rota.on_intake, rota.duty_days, tuple(rows))

@@ -163,7 +163,7 @@ def plan(
     duty_mode: str = "sequential",
     baseline: Baseline | None = None,
 ) -> PlanResult:
-    """Plan the rota (and, when ``duty_per_day`` > 0, the daily duty grid).
+    """Plan the rota (and, when any day needs intake officers, the daily duty grid).
 
     ``duty_mode`` "sequential" solves the team level first and the duty grid for the chosen
     teams after it (falling back to "joint" if that grid cannot exist); "joint" solves both
@@ -173,7 +173,7 @@ def plan(
     """
     planning = unit if isinstance(unit, Planning) else prepare(unit)
     run = _Run(planning, time.monotonic(), time_limit, workers, progress)
-    with_duty = planning.unit.rules.duty_per_day > 0
+    with_duty = planning.unit.plans_duty
     joint = with_duty and (duty_mode == "joint" or relax)
     history = _history(planning, baseline)
     m = build_model(planning.coverage, planning.demand, duty=joint, history=history)
@@ -893,7 +893,7 @@ def rota_exists(planning: Planning, time_limit: float = 30.0, workers: int = 2) 
     for lit in m.group_literals:
         m.model.add(lit == 1)
     found, values = feasible(m)
-    if not found or planning.unit.rules.duty_per_day == 0:
+    if not found or not planning.unit.plans_duty:
         return found
     solution = {k: bool(v) for k, v in values.items()}
     for team in planning.unit.teams:
@@ -917,7 +917,7 @@ def explain(planning: Planning, time_limit: float = 30.0, baseline: Baseline | N
     CP-SAT finds a sufficient set of assumptions; deletion then removes every group that is not
     needed, so each group in the answer matters.
     """
-    m = build_model(planning.coverage, planning.demand, duty=planning.unit.rules.duty_per_day > 0)
+    m = build_model(planning.coverage, planning.demand, duty=planning.unit.plans_duty)
     if baseline is not None:
         add_frozen(m, baseline)
     core = _core(m, list(m.group_literals), time_limit)

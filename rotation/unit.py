@@ -149,6 +149,11 @@ class Unit:
                 return season.min_present
         return self.rules.min_present
 
+    @property
+    def plans_duty(self) -> bool:
+        """Whether any day needs intake officers (the unit's setting, or a season's)."""
+        return self.rules.duty_per_day > 0 or any(s.duty_per_day for s in self.seasons)
+
     def duty_per_day_on(self, day: date) -> int:
         for season in self.seasons:
             if season.start <= day <= season.end and season.duty_per_day is not None:

@@ -30,7 +30,7 @@ def validate_folder(unit: Unit, out_dir: str | Path, since: date | None = None) 
     """Check ``rota.csv``, ``duty_days.csv`` and ``duty.csv`` in ``out_dir`` against the unit."""
     out = Path(out_dir)
     officers = _read(out / "duty.csv") if (out / "duty.csv").exists() else None
-    if officers is None and unit.rules.duty_per_day > 0:
+    if officers is None and unit.plans_duty:
         return [Violation("file", "duty.csv is missing; the unit plans daily intake duty")]
     return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers, since)
 
@@ -74,12 +74,19 @@ def validate_rows(
             v.append(Violation("file", f"rota.csv row {i}: unknown team {row['team']!r}"))
         on[p].append(row["team"])
 
+    def period_of(day: str) -> int:
+        """The period a date lies in, from the unit's start (not from a file's period column)."""
+        return (date.fromisoformat(day) - r.start).days // days_per_period
+
     def label(p: int) -> str:
         s = r.start + timedelta(days=p * days_per_period)
         return f"{s}–{s + timedelta(days=days_per_period - 1)}"
 
     for p, teams in on.items():
-        if len(teams) != r.teams_on_duty or len(set(teams)) != len(teams):
+        twice = sorted({t for t in teams if teams.count(t) > 1})
+        if twice:
+            v.append(Violation("teams_on_duty", f"rota.csv: {label(p)} lists team {', '.join(twice)} twice"))
+        if len(set(teams)) != r.teams_on_duty:
             v.append(
                 Violation(
                     "teams_on_duty",
@@ -112,6 +119,7 @@ def validate_rows(
         unit.country,
         years=range(r.start.year, r.start.year + r.weeks // 52 + 2),
         categories=("public", "de_facto"),
+        language="en_US",  # (names in messages; English where the country's module has it)
     )
     away: dict[str, set[date]] = {}
     for absence in unit.absences:
@@ -128,6 +136,7 @@ def validate_rows(
             and d not in away.get(pid, set())
         )
 
+    v.extend(_check_rows("duty_days.csv", duty_rows, ("date", "team"), period_of))
     duty_by_key = {(row["date"], row["team"]): row for row in duty_rows}
     managing: dict[tuple[str, str], str] = {}
     for p, teams in on.items():
@@ -171,22 +180,45 @@ def validate_rows(
                         )
                     )
                 v.extend(_check_manager(duty, team, d, here, managing))
-    expected = {
-        (row["date"], row["team"]) for row in duty_rows if row["team"] in on.get(int(row["period"]), [])
-    }
     for row in duty_rows:
         d = date.fromisoformat(row["date"])
         if d.weekday() >= 5 or d in free:
             v.append(Violation("file", f"duty_days.csv: {d} is not a workday"))
-    if len(expected) != len(duty_rows):
-        v.append(Violation("file", "duty_days.csv has rows for teams not on intake"))
+        elif row["team"] not in on.get(period_of(row["date"]), []):
+            v.append(Violation("file", f"duty_days.csv: {d} has a row for team {row['team']}, not on intake"))
     if officer_rows is not None:
         workdays = [
             r.start + timedelta(days=k)
             for k in range(7 * r.weeks)
             if (r.start + timedelta(days=k)).weekday() < 5 and r.start + timedelta(days=k) not in free
         ]
-        v.extend(_check_officers(unit, on, workdays, officer_rows, duty_rows, here, since))
+        v.extend(_check_rows("duty.csv", officer_rows, ("date", "person"), period_of))
+        v.extend(_check_officers(unit, on, workdays, free, officer_rows, duty_rows, here, period_of, since))
+    return v
+
+
+def _check_rows(
+    name: str,
+    rows: list[dict[str, str]],
+    key: tuple[str, str],
+    period_of,  # type: ignore[no-untyped-def]
+) -> list[Violation]:
+    """Rows written twice, and period columns that disagree with their dates."""
+    v: list[Violation] = []
+    seen: dict[tuple[str, str], int] = {}
+    for i, row in enumerate(rows, start=2):
+        k = (row[key[0]], row[key[1]])
+        if k in seen:
+            v.append(Violation("file", f"{name} row {i}: {k[0]} {k[1]} again (first in row {seen[k]})"))
+        seen.setdefault(k, i)
+        if row["period"] != str(period_of(row["date"])):
+            v.append(
+                Violation(
+                    "file",
+                    f"{name} row {i}: period {row['period']}, but {row['date']} is in period "
+                    f"{period_of(row['date'])}",
+                )
+            )
     return v
 
 
@@ -194,22 +226,30 @@ def _check_officers(
     unit: Unit,
     on: dict[int, list[str]],
     workdays: list[date],
+    free: holidays.HolidayBase,
     officer_rows: list[dict[str, str]],
     duty_rows: list[dict[str, str]],
     here,  # type: ignore[no-untyped-def]
+    period_of,  # type: ignore[no-untyped-def]
     since: date | None = None,
 ) -> list[Violation]:
-    """The daily duty rules, from duty.csv and duty_days.csv."""
+    """The daily duty rules, from duty.csv and duty_days.csv. With ``since`` only days from it
+    on are checked, except days in a row: a run that reaches today counts its past days."""
+    v = _check_runs(unit, workdays, officer_rows, since)
     if since is not None:
         officer_rows = [row for row in officer_rows if row["date"] >= since.isoformat()]
         duty_rows = [row for row in duty_rows if row["date"] >= since.isoformat()]
     r = unit.rules
-    v: list[Violation] = []
     people = {p.id: p for p in unit.people}
     intro = timedelta(weeks=r.introduction_weeks)
-    acting = {(row["date"], row["manager"]) for row in duty_rows if row["acting"] == "true"}
+    acting = {(row["date"], row["manager"]) for row in duty_rows if row["acting"].lower() == "true"}
+
+    def experienced(x: str, d: date) -> bool:
+        start = people[x].start
+        return people[x].role == "senior" or start is None or d >= start + intro + timedelta(weeks=52)
+
     by_day: dict[tuple[str, str], list[str]] = {}
-    days_of: dict[str, list[date]] = {}
+    mentors: dict[tuple[str, str], list[str]] = {}
     for i, row in enumerate(officer_rows, start=2):
         d, t, q = date.fromisoformat(row["date"]), row["team"], row["person"]
         person = people.get(q)
@@ -218,14 +258,17 @@ def _check_officers(
             continue
         if row["role"] not in ("officer", "mentor"):
             v.append(Violation("file", f"duty.csv row {i}: unknown role {row['role']!r}"))
-        if t not in on.get(int(row["period"]), []) or d not in workdays:
+        if d in free or d.weekday() >= 5:
+            v.append(Violation("duty", f"{d}: {q} on duty on a day off ({free.get(d) or d.strftime('%A')})"))
+        elif t not in on.get(period_of(row["date"]), []) or d not in workdays:
             v.append(Violation("duty", f"{d}: {q} on duty though team {t} is not on intake that workday"))
         if not here(q, d):
             v.append(Violation("duty", f"{d}: {q} is on duty but not working that day"))
         if (row["date"], q) in acting:
             v.append(Violation("duty", f"{d}: {q} is on duty and acting manager the same day"))
         by_day.setdefault((row["date"], t), []).append(q)
-        days_of.setdefault(q, []).append(d)
+        if row["role"] == "mentor":
+            mentors.setdefault((row["date"], t), []).append(q)
     for row in duty_rows:
         d = date.fromisoformat(row["date"])
         needed = next(
@@ -240,35 +283,45 @@ def _check_officers(
                     f"{d}: team {row['team']} has {len(set(officers))} intake officers, duty needs {needed}",
                 )
             )
-        for q in officers:
-            p = people[q]
-            if p.start is not None and d < p.start + intro:
-                experienced = [
-                    x
-                    for x in officers
-                    if x != q
-                    and (
-                        people[x].role == "senior"
-                        or people[x].start is None
-                        or d >= people[x].start + intro + timedelta(weeks=52)  # type: ignore[operator]
-                    )
-                ]
-                if not experienced:
-                    v.append(
-                        Violation("duty", f"{d}: new hire {q} is on duty without an experienced colleague")
-                    )
+
+        new_hires = [q for q in officers if (start := people[q].start) is not None and d < start + intro]
+        for q in new_hires:
+            if not any(experienced(x, d) for x in officers if x != q):
+                v.append(Violation("duty", f"{d}: new hire {q} is on duty without an experienced colleague"))
+        # The role: one officer marked mentor where a new hire has an experienced colleague.
+        can_mentor = [x for x in officers if experienced(x, d) and set(new_hires) - {x}]
+        marked = mentors.get((row["date"], row["team"]), [])
+        for q in marked:
+            if q not in can_mentor:
+                v.append(Violation("file", f"duty.csv: {d}: {q} is marked mentor, but mentors no new hire"))
+        if can_mentor and not marked:
+            v.append(
+                Violation("file", f"duty.csv: {d}: new hire {new_hires[0]} is on duty, no one marked mentor")
+            )
+    return v
+
+
+def _check_runs(
+    unit: Unit, workdays: list[date], officer_rows: list[dict[str, str]], since: date | None
+) -> list[Violation]:
+    """At most ``max_duty_days_in_row`` duty workdays in a row per person; with ``since``, runs
+    that end before it are history and not reported."""
+    limit = unit.rules.max_duty_days_in_row
     index = {d: i for i, d in enumerate(workdays)}
-    for q, days in days_of.items():
+    days_of: dict[str, set[int]] = {}
+    for row in officer_rows:
+        d = date.fromisoformat(row["date"])
+        if d in index:  # (a day off is reported on its own)
+            days_of.setdefault(row["person"], set()).add(index[d])
+    v: list[Violation] = []
+    for q, days in sorted(days_of.items()):
         run = 1
-        seq = sorted(index[d] for d in days if d in index)
-        for a, b in itertools.pairwise(seq):
+        for a, b in itertools.pairwise(sorted(days)):
             run = run + 1 if b - a == 1 else 1
-            if run > r.max_duty_days_in_row:
+            if run > limit and (since is None or workdays[b] >= since):
                 v.append(
                     Violation(
-                        "duty",
-                        f"{workdays[b]}: {q} has {run} duty days in a row, at most "
-                        f"{r.max_duty_days_in_row} allowed",
+                        "duty", f"{workdays[b]}: {q} has {run} duty days in a row, at most {limit} allowed"
                     )
                 )
     return v

@@ -474,6 +474,19 @@ def test_season_changes_duty_per_day(tmp_path: Path) -> None:
         assert counts.get(d, 0) == expected, d
 
 
+def test_a_season_turns_duty_on_where_the_unit_has_it_off(tmp_path: Path) -> None:
+    """duty_per_day 0, but a season needs one officer a day in the second week: the grid is
+    planned for that week, and a plan folder without it does not validate."""
+    folder = write_unit(
+        tmp_path / "unit", THREE_WORKERS, pins=[(START, "A")], duty_per_day=0, seasons=[(day(7), day(11), 1)]
+    )
+    out = plan_folder(folder, tmp_path / "out")
+    counts = {d: len(rows) for (d, _), rows in officers_by_day(out).items()}
+    assert counts == {d: 1 for d in weekdays_from(day(7), 1)}
+    (out / "duty.csv").unlink()
+    assert [v.rule for v in validate_folder(load_unit(folder), out)] == ["file"]
+
+
 # --- the validator on hand-made duty grids -----------------------------------------------------
 
 # Team A on intake 2027-08-02 to 2027-08-15. a2 works Monday–Thursday, a3 is away on Thursday
@@ -573,7 +586,7 @@ BAD_GRIDS = {
     ),
     "duty on a Saturday": (
         {**GOOD_GRID, "2027-08-07": ["a3"]},
-        "a3 on duty though team A is not on intake that workday",
+        "2027-08-07: a3 on duty on a day off (Saturday)",
     ),
 }
 
@@ -593,6 +606,79 @@ def test_validator_checks_duty_only_with_duty_rows(validator_unit) -> None:  # t
     assert validate_rows(validator_unit, rota, days) == []
     empty = validate_rows(validator_unit, rota, days, [])
     assert len(empty) == len(PRESENT) and all(isinstance(v, Violation) and v.rule == "duty" for v in empty)
+
+
+def test_validator_counts_days_in_a_row_across_a_replans_today(validator_unit) -> None:  # type: ignore[no-untyped-def]
+    """a1 on duty 2027-08-02 to 2027-08-06: five in a row. From a re-plan's today on, only days
+    from today are checked, but a run that reaches today counts its days before it."""
+    rows = validator_rows(_with({"2027-08-03": ["a1", "a4"], "2027-08-05": ["a1", "a2"]}))
+    messages = [str(v) for v in validate_rows(validator_unit, *rows, since=date(2027, 8, 6))]
+    assert messages == ["2027-08-06: a1 has 5 duty days in a row, at most 3 allowed"]
+    assert validate_rows(validator_unit, *rows, since=date(2027, 8, 9)) == []
+
+
+def _rows_with(change) -> tuple[list[dict[str, str]], ...]:  # type: ignore[no-untyped-def]
+    rota, days, officers = validator_rows(GOOD_GRID)
+    change(days, officers)
+    return rota, days, officers
+
+
+def _set(rows: list[dict[str, str]], i: int, **values: str) -> None:
+    rows[i] = {**rows[i], **values}
+
+
+BAD_ROWS = {
+    "a duty row twice": (
+        lambda days, officers: officers.insert(3, dict(officers[2])),
+        "duty.csv row 5: 2027-08-03 a3 again (first in row 4)",
+    ),
+    "a duplicate hiding days in a row": (  # a1 on 08-02 to 08-05, with 08-04 written twice
+        lambda days, officers: officers.extend(
+            [
+                {"date": "2027-08-03", "period": "0", "team": "A", "person": "a1", "role": "officer"},
+                {"date": "2027-08-05", "period": "0", "team": "A", "person": "a1", "role": "officer"},
+                {"date": "2027-08-04", "period": "0", "team": "A", "person": "a1", "role": "mentor"},
+            ]
+        ),
+        "2027-08-05: a1 has 4 duty days in a row",
+    ),
+    "a duty row's period not its date's": (
+        lambda days, officers: _set(officers, 0, period="3"),
+        "duty.csv row 2: period 3, but 2027-08-02 is in period 0",
+    ),
+    "a duty-day row's period not its date's": (
+        lambda days, officers: _set(days, 0, period="1"),
+        "duty_days.csv row 2: period 1, but 2027-08-02 is in period 0",
+    ),
+    "a duty-day row twice": (
+        lambda days, officers: days.append(dict(days[0], manager="b1")),
+        "duty_days.csv row 12: 2027-08-02 A again (first in row 2)",
+    ),
+    "a mentor beside no new hire": (
+        lambda days, officers: _set(officers, 0, role="mentor"),
+        "2027-08-02: a1 is marked mentor, but mentors no new hire",
+    ),
+    "a new hire's day without a mentor": (
+        lambda days, officers: [_set(officers, i, role="officer") for i in range(len(officers))],
+        "2027-08-04: new hire n5 is on duty, no one marked mentor",
+    ),
+    "acting written in capitals": (  # a1 acts on 08-11: on duty that day is still caught
+        lambda days, officers: (
+            _set(days, 7, acting="TRUE"),
+            officers.append(
+                {"date": "2027-08-11", "period": "0", "team": "A", "person": "a1", "role": "officer"}
+            ),
+        ),
+        "2027-08-11: a1 is on duty and acting manager the same day",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_ROWS))
+def test_validator_rejects_bad_rows(validator_unit, case: str) -> None:  # type: ignore[no-untyped-def]
+    change, message = BAD_ROWS[case]
+    messages = [str(v) for v in validate_rows(validator_unit, *_rows_with(change))]
+    assert any(message in m for m in messages), messages
 
 
 # --- property: random small units --------------------------------------------------------------

@@ -248,14 +248,14 @@ def test_replan_at_zero_balance_bound_is_as_good_as_a_fresh_plan(
 H_START = date(2027, 8, 2)  # three two-week periods to 2027-09-12, no weekday holiday
 
 
-def _history_unit(folder: Path, absences: Sequence[tuple[str, str, str]] = ()) -> Path:
+def _history_unit(folder: Path, absences: Sequence[tuple[str, str, str]] = (), in_row: int = 10) -> Path:
     """Teams A (a1, a2, a3) and B (b1, b2, b3), one intake officer a day, pinned A, B, A."""
     folder.mkdir(parents=True, exist_ok=True)
     lines = [
         "[unit]", 'name = "History unit"', 'timezone = "Europe/Stockholm"', 'country = "SE"',
         'language = "en"', "", "[rotation]", f"start = {H_START}", "weeks = 6", "period_weeks = 2",
         "teams_on_duty = 1", "min_rest_weeks = 0", "min_present = 2", "introduction_weeks = 8",
-        "duty_per_day = 1", "max_duty_days_in_row = 10", "", "[demand]", "referrals_per_week = 30",
+        "duty_per_day = 1", f"max_duty_days_in_row = {in_row}", "", "[demand]", "referrals_per_week = 30",
         'seasonal = "none"', "investigation_share = 0.35", f"duration_days = {DURATIONS}",
     ]  # fmt: skip
     for t in "AB":
@@ -329,6 +329,50 @@ def test_replan_balance_counts_the_duty_days_already_worked(tmp_path: Path) -> N
         f"the re-plan gave 2027-09-01 to {chosen} (person terms {terms(chosen)}) instead of a3 "
         f"({terms('a3')}): its person-level balance ignores the duty days before today"
     )
+
+
+def _publish_grid(published: Path, grid: dict[str, str]) -> None:
+    """Replace the published plan's duty grid by a hand-made one (date -> the one officer)."""
+    rows = [
+        {
+            "date": r["date"],
+            "period": r["period"],
+            "team": r["team"],
+            "person": grid[r["date"]],
+            "role": "officer",
+        }
+        for r in read_csv(published / "duty_days.csv")
+    ]
+    with (published / "duty.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(
+            f, fieldnames=["date", "period", "team", "person", "role"], lineterminator="\n"
+        )
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def test_replan_counts_days_in_a_row_that_reach_back_before_today(tmp_path: Path) -> None:
+    """At most 3 duty days in a row. a2 took Wednesday to Friday (2027-08-04 to 08-06) before
+    today, Monday 2027-08-09, whose officer a3 falls sick. a2 would balance best (5 duty days
+    in the year against a1's 10), but a fourth day in a row: the re-plan must give it to a1."""
+    published = tmp_path / "published"
+    assert plan_unit(_history_unit(tmp_path / "unit", in_row=3), published, time_limit=5).valid
+    days = [r["date"] for r in read_csv(published / "duty_days.csv")]
+    period_0 = ["a1", "a1", "a2", "a2", "a2", "a3", "a1", "a1", "a3", "a3"]
+    period_2 = ["a1", "a1", "a1", "a2", "a1", "a1", "a1", "a3", "a2", "a3"]
+    grid = dict(zip(days[:10], period_0, strict=True)) | dict(zip(days[20:], period_2, strict=True))
+    grid |= {d: f"b{i % 3 + 1}" for i, d in enumerate(days[10:20])}
+    _publish_grid(published, grid)
+    assert validate_folder(load_unit(tmp_path / "unit"), published) == [], "the hand-made plan is valid"
+
+    unit = _history_unit(tmp_path / "changed", [("a3", "2027-08-09", "2027-08-09")], in_row=3)
+    out = tmp_path / "v2"
+    replan = replan_unit(unit, published, out, freeze_weeks=0, today=date(2027, 8, 9), time_limit=5)
+    assert replan.report.valid
+    assert [(c.kind, str(c.day), c.old, c.new) for c in replan.changes] == [
+        ("duty", "2027-08-09", "a3", "a1")
+    ]
+    assert validate_folder(load_unit(unit), out) == []
 
 
 def test_absence_in_a_frozen_period_changes_only_that_persons_days(published: Path, tmp_path: Path) -> None:

@@ -173,7 +173,9 @@ def test_no_team_in_a_period(unit):
 def test_the_same_team_twice_in_a_period(unit):
     rota, duty = make_rows(GOOD, absent=ABSENT, acting=GOOD_ACTING)
     rota.append(dict(rota[1]))
-    assert "teams_on_duty" in rules_of(validate_rows(unit, rota, duty))
+    violations = validate_rows(unit, rota, duty)
+    assert "teams_on_duty" in rules_of(violations)
+    assert any(f"lists team {rota[1]['team']} twice" in v.message for v in violations), violations
 
 
 def test_rest_too_short(unit):

@@ -61,7 +61,7 @@ def build_model(
     m.terms["acting_days"] = acting_days(m)
     if duty:
         add_duty(m, fixed_intake)
-    elif coverage.grid.unit.rules.duty_per_day > 0:
+    elif coverage.grid.unit.plans_duty:
         add_duty_possible(m)
     m.terms["tie_break"] = tie_break(m)
     return m

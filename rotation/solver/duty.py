@@ -93,17 +93,20 @@ def add_duty_mentor(m: RotaModel) -> None:
 
 
 def add_duty_in_row(m: RotaModel) -> None:
-    """At most ``max_duty_days_in_row`` consecutive duty workdays per person."""
+    """At most ``max_duty_days_in_row`` consecutive duty workdays per person; in a re-plan the
+    published duty days before today count as taken (a run may cross today)."""
     limit = m.unit.rules.max_duty_days_in_row
     workdays = m.coverage.grid.workdays
     for team in _teams(m):
         lit = m.group(RuleGroup("duty_in_row", team=team.id))
         for person in m.unit.social_workers(team.id):
+            past = set(m.history.get(person.id, []))
             days = [m.duty.get((person.id, d)) for d in workdays]
             for i in range(len(days) - limit):
                 window = [v for v in days[i : i + limit + 1] if v is not None]
-                if len(window) > limit:
-                    m.model.add(sum(window) <= limit).only_enforce_if(lit)
+                taken = sum(1 for d in workdays[i : i + limit + 1] if d in past)
+                if window and len(window) + taken > limit:
+                    m.model.add(sum(window) <= limit - taken).only_enforce_if(lit)
 
 
 def add_duty_not_acting(m: RotaModel) -> None:
@@ -332,9 +335,9 @@ def term_value(m: RotaModel, term: str, values: dict[int, int]) -> int:
 def duty_grid(m: RotaModel, values: dict[int, int]) -> DutyGrid | None:
     """The duty grid's rules and terms as the local search needs them, with the acting managers
     of a solution (``values``: variable index -> value) kept; None where the model plans more
-    than one team's grid."""
-    if len(m.duty_teams) != 1:
-        return None
+    than one team's grid, or in a re-plan."""
+    if len(m.duty_teams) != 1 or m.history:
+        return None  # (nor in a re-plan: the local search does not know the past's days in a row)
     unit = m.unit
     weeks = unit.rules.introduction_weeks
     workday = {d: i for i, d in enumerate(m.coverage.grid.workdays)}
@@ -384,12 +387,21 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
         q: sum(d.day_new[day] / max(unit.duty_per_day_on(day), 1) for day in days)
         for q, days in m.history.items()
     }
-    run: dict[str, int] = {}
+    index = {day: i for i, day in enumerate(workdays)}
+    taken = {(q, index[day]) for q, days in m.history.items() for day in days if day in index}
+
+    def run(q: str, day: date) -> int:
+        """Duty workdays in a row that ``q`` has just before ``day``."""
+        i = index[day]
+        while (q, i - 1) in taken:
+            i -= 1
+        return index[day] - i
+
     chosen: dict[tuple[str, date], int] = {}
     for (_, _), cell in sorted(_cells(m), key=lambda kv: kv[0][1]):
         for day, officers in cell.officers.items():
             k = unit.duty_per_day_on(day)
-            free = [q for q in officers if (q, day) not in acting and run.get(q, 0) < limit]
+            free = [q for q in officers if (q, day) not in acting and run(q, day) < limit]
 
             def rank(q: str, day: date = day) -> tuple[bool, float, str]:
                 yesterday = chosen.get((q, previous.get(day, day)), 0) == 1
@@ -410,8 +422,8 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
             for q in officers:
                 on = int(q in picked)
                 chosen[q, day] = on
-                run[q] = run.get(q, 0) + 1 if on else 0
                 if on:
+                    taken.add((q, index[day]))
                     load[q] = load.get(q, 0.0) + d.day_new[day] / max(k, 1)
     return chosen
 
@@ -442,7 +454,7 @@ def duty_grid_exists(m: RotaModel, team: str, period: int) -> bool:
         or any(unit.person(q).in_introduction(d, weeks) for q in cell.officers[d])
         for d in days
     )
-    if not tight or unit.rules.duty_per_day == 0:
+    if not tight or not unit.plans_duty:
         cache[team, period] = True
         return True
     model = cp_model.CpModel()

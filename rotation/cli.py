@@ -1,6 +1,6 @@
 """The ``rotation`` command: a thin shell over :mod:`rotation.pipeline`.
 
-Exit codes: 0 a valid rota (or, with --relax, the least-bad one), 1 no rota exists,
+Exit codes: 0 a valid rota, 1 no valid rota exists (with --relax the least-bad one is written),
 2 a mistake in the input, 3 an internal error (a rota the validator rejected).
 """
 
@@ -101,9 +101,8 @@ def plan_command(
 
 
 def _exit_code(report: PlanReport) -> int:
-    if report.result.rota is None:
-        return 1
-    return 0
+    """0 only for a valid rota: a relaxed plan that breaks rules is written, but exits 1."""
+    return 0 if report.result.rota is not None and report.valid else 1
 
 
 def _progress_printer():  # type: ignore[no-untyped-def]
@@ -240,13 +239,14 @@ def replan_command(
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Folder for the new version (default: PLAN_DIR.vN beside it).",
+    help="Folder for the new version (default: PLAN_DIR.vN beside it, the first free N).",
 )
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
 def swap_command(
     unit_dir: Path, period_a: str, period_b: str, plan_dir: Path, out_dir: Path | None, today: datetime | None
 ) -> None:
-    """Let the teams of PERIOD_A and PERIOD_B trade (a period number or a date in it)."""
+    """Let the teams of PERIOD_A and PERIOD_B trade: each a date inside the period, or its number
+    as in rota.csv (the first period is 0; the terminal table and rota.xlsx count from 1)."""
     with _user_errors():
         replan = swap_periods(
             unit_dir, plan_dir, period_a, period_b, out_dir, today=today.date() if today else None

@@ -11,6 +11,14 @@ if TYPE_CHECKING:
     from .solver.model import RuleGroup
 
 
+# Rule groups that keep a period's teams in a re-plan or swap, and how a clash names them.
+FIXED = {
+    "frozen": "is frozen (started or within the frozen window)",
+    "kept": "keeps its team (a swap changes only the two periods)",
+    "swap": "is asked for",
+}
+
+
 def _more(n: int) -> str:
     return f" (and {n} more day{'s' if n > 1 else ''})" if n else ""
 
@@ -78,24 +86,23 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
             "teams_on_duty",
             "duty",
             "frozen",
+            "kept",
             "swap",
         ):
             by_period[g.period].append(g)
     for p in sorted(by_period):
         label = grid.periods[p].label
         need = [g for g in by_period[p] if g.rule == "teams_on_duty"]
-        kept = [g for g in by_period[p] if g.rule in ("frozen", "swap")]
+        kept = [g for g in by_period[p] if g.rule in FIXED]
         texts = [
-            (g, team_reason(g, coverage))
-            for g in by_period[p]
-            if g.rule not in ("teams_on_duty", "frozen", "swap")
+            (g, team_reason(g, coverage)) for g in by_period[p] if g.rule not in ("teams_on_duty", *FIXED)
         ]
         # A duty clash caused by an acting deputy already says why the manager cover fails.
         acting_clash = {g.team for g, text in texts if g.rule == "duty" and "must act" in text}
         reasons = "; ".join(text for g, text in texts if not (g.rule == "manager" and g.team in acting_clash))
         if kept:
             g = kept[0]
-            why = "is frozen (started or within the frozen window)" if g.rule == "frozen" else "is asked for"
+            why = FIXED[g.rule]
             head = f"{label}: team {g.team} there {why}"
             lines.append(f"{head}, but {reasons}" if reasons else head)
             continue

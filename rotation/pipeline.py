@@ -83,6 +83,7 @@ class PlanReport:
                 "violations": [str(v) for v in self.violations],
             },
             "conflicts": r.conflicts,
+            "clock_cut": r.clock_cut,
             "strict_cycle": {
                 "valid": not self.cycle.violations,
                 "objective": self.cycle.metrics.objective_terms(),

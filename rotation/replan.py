@@ -58,6 +58,7 @@ class ReplanReport:
     published: PublishedPlan
     frozen: list[int] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    command: str = "replan"  # or "swap A B"
 
 
 def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
@@ -201,7 +202,8 @@ def swap_periods(
 
 
 def _period(planning: Planning, text: str, field_name: str) -> int:
-    """A period by its number (as in rota.csv) or by any date inside it."""
+    """A period by its number (as in rota.csv, from 0; the terminal and rota.xlsx count from 1)
+    or by any date inside it."""
     periods = planning.grid.periods
     if text.isdigit():
         p = int(text)
@@ -219,7 +221,10 @@ def _period(planning: Planning, text: str, field_name: str) -> int:
 
 
 def _next_folder(folder: Path, version: int) -> Path:
+    """``PLAN.vN`` beside the plan: the plan's next version, or the first free one after it."""
     stem = folder.name.split(".v")[0]
+    while (folder.parent / f"{stem}.v{version}").exists():
+        version += 1
     return folder.parent / f"{stem}.v{version}"
 
 
@@ -233,7 +238,7 @@ def _finish(
     command: str,
 ) -> ReplanReport:
     report = PlanReport(planning, result, baseline(planning))
-    replan = ReplanReport(report, published, frozen)
+    replan = ReplanReport(report, published, frozen, command=command)
     if result.rota is None:
         return replan
     result.rota = _with_history(result.rota, published, today)

@@ -103,5 +103,7 @@ def assign_managers(
                         manager = free[0] if free else None
                     if manager is not None:
                         busy.add(manager)
-                rows.append(DutyDay(d, p, t, manager, is_acting, cell.present_counts[d]))
+                # (No one to act, in a relaxed plan: no manager, and no one acting.)
+                acts = is_acting and manager is not None
+                rows.append(DutyDay(d, p, t, manager, acts, cell.present_counts[d]))
     return Rota(tuple(tuple(t) for t in on_intake), tuple(rows))

@@ -64,6 +64,10 @@ class PlanResult:
     seconds: float = 0.0
     broken: list[str] = field(default_factory=list)  # relaxed plans: the rules given up
     conflicts: list[str] = field(default_factory=list)  # infeasible: why, in the user's words
+    # Teams whose duty grid got less work than planned, because the clock fell behind (a slow or
+    # busy machine): team -> the share of its planned work the clock left. Only then does the
+    # grid depend on the machine.
+    clock_cut: dict[str, float] = field(default_factory=dict)
 
     @property
     def gap(self) -> float:
@@ -225,8 +229,10 @@ def plan(
             # Only where the clock has fallen further behind than the limit's other share (a
             # machine slower or busier than the rates assume) does the time left on it set the
             # budget; then, and only then, the grid depends on the machine.
-            budget = (DUTY_SHARE * time_limit - run.duty_spent) / (len(teams) - i)
-            budget = min(budget, (run.left() - WRITE_SECONDS) / (len(teams) - i))
+            planned = (DUTY_SHARE * time_limit - run.duty_spent) / (len(teams) - i)
+            budget = min(planned, (run.left() - WRITE_SECONDS) / (len(teams) - i))
+            if budget < planned:
+                run.clock_cut[team_id] = round(max(budget, 0.0) / planned, 3) if planned > 0 else 0.0
             if not run.stages(
                 grid_model, stages, later=later, label=f" {team_id}", fallback=greedy, budget=budget
             ):
@@ -308,6 +314,7 @@ class _Run:
     progress: Progress | None
     log: list[Stage] = field(default_factory=list)
     duty_spent: float = 0.0  # budgeted (deterministic) stages: wall-second equivalents used
+    clock_cut: dict[str, float] = field(default_factory=dict)  # see PlanResult.clock_cut
 
     def left(self) -> float:
         return self.time_limit - (time.monotonic() - self.started)
@@ -404,9 +411,8 @@ class _Run:
             status = self.log[-1].status if self.log else "UNKNOWN"
         else:
             status = "OPTIMAL" if all(s.status == "OPTIMAL" for s in self.log) else "FEASIBLE"
-        return PlanResult(
-            status, rota, self.log, time.monotonic() - self.started, broken or [], conflicts or []
-        )
+        seconds = time.monotonic() - self.started
+        return PlanResult(status, rota, self.log, seconds, broken or [], conflicts or [], self.clock_cut)
 
 
 def _delivered(m: RotaModel, stage: Stage, spec: StageSpec, values: dict[int, int]) -> Stage:

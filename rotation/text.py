@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from .labels import label, person_label
@@ -70,9 +72,9 @@ def format_report(report: PlanReport) -> str:
                 {
                     "stage": s.name,
                     "status": s.status,
-                    "value": s.value,
-                    "bound": s.bound,
-                    "gap": f"{s.gap:.1%}",
+                    "value": "–" if math.isnan(s.value) else round(s.value, 4),
+                    "bound": "–" if math.isnan(s.bound) else round(s.bound, 4),
+                    "gap": "–" if math.isnan(s.gap) else f"{s.gap:.1%}",
                 }
                 for s in result.stages
                 if s.status != "OPTIMAL"
@@ -82,8 +84,16 @@ def format_report(report: PlanReport) -> str:
             "Stages not proven optimal (each optimises one term, in priority order):",
             stages.to_string(index=False),
         ]
+    if result.clock_cut:
+        cut = ", ".join(f"team {t} {share:.0%}" for t, share in result.clock_cut.items())
+        lines.append(
+            f"The clock cut the duty grid's work ({cut} of its share): the machine was slower or "
+            "busier than usual, so another run may give a different grid; a longer --time-limit "
+            "avoids it."
+        )
     if report.cycle.violations:
-        lines.append(f"The strict cycle breaks {len(report.cycle.violations)} hard rule(s), e.g.:")
+        n = len(report.cycle.violations)
+        lines.append(f"The strict cycle breaks the hard rules {n} time(s) (a day or period each), e.g.:")
         lines += [f"  - {v}" for v in report.cycle.violations[:3]]
     else:
         lines.append("The strict cycle obeys every hard rule. " + _versus_cycle(report))
@@ -123,8 +133,15 @@ def format_replan(replan: ReplanReport) -> str:
     """The change report on the terminal: what changed and who is affected."""
     result = replan.report.result
     unit = replan.report.planning.unit
-    lines = [f"{unit.name}: re-plan of version {replan.published.version} ({replan.published.folder})"]
-    lines.append(f"Frozen periods (started or within the frozen window): {len(replan.frozen)}")
+    periods = replan.report.planning.grid.periods
+    if replan.command.startswith("swap"):
+        a, b = (int(x) for x in replan.command.split()[1:])
+        what = f"swap of {periods[a].label} and {periods[b].label}"
+        kept = "Periods kept as published"
+    else:
+        what, kept = "re-plan", "Frozen periods (started or within the frozen window)"
+    lines = [f"{unit.name}: {what} in version {replan.published.version} ({replan.published.folder})"]
+    lines.append(f"{kept}: {len(replan.frozen)}")
     if result.rota is None:
         lines.append(f"Solver status: {result.status} — no new version written.")
         if result.conflicts:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import json
 import re
 import shutil
@@ -378,8 +379,8 @@ def test_plan_on_an_infeasible_unit_writes_nothing(make_unit, tmp_path):
 
 def test_plan_relax_on_an_infeasible_unit(make_unit, tmp_path):
     out = tmp_path / "out"
-    result = plan(infeasible_unit(make_unit), out, "--relax")
-    assert result.exit_code == 0, result.output
+    result = plan(infeasible_unit(make_unit), out, "--relax", "--html")
+    assert result.exit_code == 1, "written, but no valid rota exists: " + result.output
     assert {p.name for p in out.iterdir()} >= OUTPUTS
     s = read_summary(out)
     assert s["broken_rules"], "a relaxed plan of an infeasible unit breaks a rule"
@@ -392,6 +393,12 @@ def test_plan_relax_on_an_infeasible_unit(make_unit, tmp_path):
     rota = read_csv(out / "rota.csv")
     assert [r["period"] for r in rota] == [str(p) for p in range(6)]
     assert any("no manager present" in v for v in s["validator"]["violations"])
+    # The committee page says it too, and no row claims someone acts where no one can.
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert ("not valid" in page or "inte giltigt" in page) and all(
+        html.escape(b) in page for b in s["broken_rules"]
+    )
+    assert not [r for r in read_csv(out / "duty_days.csv") if r["acting"] == "true" and not r["manager"]]
 
 
 def test_plan_relax_on_a_feasible_unit_breaks_nothing(make_unit, tmp_path):
@@ -466,8 +473,8 @@ def test_absence_kinds_appear_in_no_output(make_unit, tmp_path):
 
 def test_absence_kinds_appear_in_no_output_of_a_relaxed_plan(make_unit, tmp_path):
     out = tmp_path / "out"
-    result = plan(infeasible_unit(make_unit), out, "--relax")
-    assert result.exit_code == 0
+    result = plan(infeasible_unit(make_unit), out, "--relax", "--html")
+    assert result.exit_code == 1 and (out / "report.html").exists()
     assert kinds_in(all_text(out)) == set()
     assert kinds_in(result.output) == set()
 

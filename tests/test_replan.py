@@ -27,7 +27,7 @@ from rotation.cli import cli
 from rotation.metrics import rota_metrics
 from rotation.pipeline import plan_unit
 from rotation.read import load_unit
-from rotation.replan import ReplanReport, read_published, replan_unit, swap_periods
+from rotation.replan import ReplanReport, _next_folder, read_published, replan_unit, swap_periods
 from rotation.rota import Rota
 from rotation.solve import plan, prepare
 from rotation.unit import OBJECTIVE_TERMS
@@ -508,6 +508,7 @@ def test_swap_that_breaks_a_rule_is_refused_with_the_reason(published: Path, tmp
     assert code == 1, output
     assert f"team {team} has 2 social workers present on 2027-10-06, needs 3" in output
     assert "2027-09-27–2027-10-10" in output
+    assert "frozen" not in output.lower(), "a swap freezes nothing: the other periods keep their teams"
     assert not any(p.name.startswith(f"{published.name}.v") for p in published.parent.iterdir())
 
     # The same through the API: no rota, the conflict names the team and the day.
@@ -518,6 +519,15 @@ def test_swap_that_breaks_a_rule_is_refused_with_the_reason(published: Path, tmp
         for c in refused.report.result.conflicts
     )
     assert not (tmp_path / "api").exists()
+
+
+def test_a_new_version_goes_to_the_first_free_folder(tmp_path: Path) -> None:
+    """A swap's default folder is PLAN.vN: after a re-plan wrote PLAN.v2, the next is PLAN.v3."""
+    plan_dir = tmp_path / "plan"
+    assert _next_folder(plan_dir, 2) == tmp_path / "plan.v2"
+    (tmp_path / "plan.v2").mkdir()
+    assert _next_folder(plan_dir, 2) == tmp_path / "plan.v3"
+    assert _next_folder(tmp_path / "plan.v2", 3) == tmp_path / "plan.v3"
 
 
 # --- property: random small units and a random new absence --------------------------------

@@ -580,3 +580,6 @@ def test_a_clock_far_behind_the_rates_shrinks_the_duty_grids_work(monkeypatch): 
 
     # (Not to nothing: each balance stage keeps a floor, and each check its fixed work.)
     assert duty_work(late) < 0.75 * duty_work(normal), (duty_work(late), duty_work(normal))
+    # ... and the plan says so, team by team (the terminal summary and summary.json show it).
+    assert set(late.result.clock_cut) == {"A", "B", "C"}
+    assert all(0 <= share < 1 for share in late.result.clock_cut.values()), late.result.clock_cut

@@ -24,10 +24,11 @@ class Baseline:
 
 
 def add_frozen(m: RotaModel, baseline: Baseline) -> None:
-    """Frozen periods keep their teams: one rule group per period, to explain or to relax."""
+    """Frozen periods keep their teams: one rule group per period, to explain or to relax. In a
+    swap every other period keeps its team ("kept"), the two periods take each other's ("swap")."""
     for p in sorted(baseline.frozen_periods | set(baseline.pins)):
         teams = baseline.pins.get(p, baseline.on_intake[p])
-        rule = "swap" if p in baseline.pins else "frozen"
+        rule = "swap" if p in baseline.pins else "kept" if baseline.pins else "frozen"
         lit = m.group(RuleGroup(rule, team=",".join(teams), period=p, penalty=1))
         for t in m.team_ids:
             m.model.add(m.on_intake[t, p] == int(t in teams)).only_enforce_if(lit)

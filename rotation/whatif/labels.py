@@ -50,6 +50,10 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "title_compare": {"sv": "Jämförelse av organisationer", "en": "Comparing organisations"},
     "title_plan": {"sv": "Mottagningsschema", "en": "Intake rota"},
+    "not_valid": {
+        "sv": "Schemat är inte giltigt: inget schema kan följa alla regler, och detta bryter dessa:",
+        "en": "This rota is not valid: no rota can obey every rule, and this one breaks these:",
+    },
     "plot_caseload": {
         "sv": "Öppna utredningar per heltid under året, per team (medel över simulerade år)",
         "en": "Open investigations per FTE over the year, per team (mean over simulated years)",

@@ -72,6 +72,9 @@ def write_plan_report(
     rota = result.rota
     parts = [f"<h1>{_e(label('title_plan', lang))}: {_e(unit.name)}</h1>"]
     parts.append(f"<p>{_e(label('status', lang))}: <b>{_e(result.status)}</b></p>")
+    if result.broken:  # a relaxed plan: say so before anything else
+        parts.append(f"<p><b>{_e(label('not_valid', lang))}</b></p>")
+        parts.append("<ul>" + "".join(f"<li>{_e(b)}</li>" for b in result.broken) + "</ul>")
     team_rows = [{k: ("" if v is None else v) for k, v in row.items()} for row in metrics.as_rows()]
     if team_rows:
         parts.append(_table(team_rows, list(team_rows[0]), lang))

@@ -7,8 +7,12 @@ line in a CSV file, the row in Excel, the line in TOML) and the field.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
+import io
 import tomllib
-from collections.abc import Iterator
+import unicodedata
+import zoneinfo
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,7 +24,6 @@ from .unit import (
     ABSENCE_KINDS,
     OBJECTIVE_TERMS,
     ROLES,
-    WEEKDAYS,
     Absence,
     DemandSpec,
     Person,
@@ -36,6 +39,28 @@ ABSENCE_COLUMNS = ("person", "start", "end", "kind")
 DEMAND_COLUMNS = ("week_start", "referrals")
 SEASONAL_PROFILES = ("se-school", "none")
 LANGUAGES = ("sv", "en")
+UNIT_KEYS = ("name", "timezone", "country", "language")
+# The tables of unit.toml, as written there: [table] or [[table]] (one per team, season, pin).
+TABLES = {
+    "unit": "[unit]",
+    "rotation": "[rotation]",
+    "demand": "[demand]",
+    "team": "[[team]]",
+    "season": "[[season]]",
+    "pin": "[[pin]]",
+    "weights": "[weights]",
+}
+# Weekday names accepted in the weekdays column of the staff list (compared in lower case):
+# English and Swedish, abbreviated and in full. The rota covers Monday to Friday only.
+WEEKDAY_SPELLINGS = (
+    ("mon", "monday", "mån", "måndag"),
+    ("tue", "tuesday", "tis", "tisdag"),
+    ("wed", "wednesday", "ons", "onsdag"),
+    ("thu", "thursday", "tor", "tors", "torsdag"),
+    ("fri", "friday", "fre", "fredag"),
+)
+WEEKDAY_NAMES = {name: day for day, names in enumerate(WEEKDAY_SPELLINGS) for name in names}
+WEEKEND_NAMES = ("sat", "saturday", "sun", "sunday", "lör", "lördag", "sön", "söndag")
 
 
 def load_unit(folder: str | Path) -> Unit:
@@ -46,10 +71,13 @@ def load_unit(folder: str | Path) -> Unit:
     toml_path = folder / "unit.toml"
     config = _read_toml(toml_path)
     toml = _Toml(toml_path.name, config, toml_path.read_text(encoding="utf-8"))
+    _check_tables(toml)
 
     unit_t = toml.table("unit")
+    toml.unknown_keys(unit_t, "unit", UNIT_KEYS)
     name = toml.string(unit_t, "unit", "name")
     timezone = toml.string(unit_t, "unit", "timezone", default="Europe/Stockholm")
+    _check_timezone(toml, timezone)
     country = toml.string(unit_t, "unit", "country", default="SE")
     language = toml.choice(unit_t, "unit", "language", LANGUAGES, default="sv")
     _check_country(toml.name, country)
@@ -110,10 +138,11 @@ class _Toml:
         )
 
     def line_of(self, where: str, key: str) -> int | None:
-        """The line of ``key`` in table ``where`` ("rotation", "team[2]"), else of the table."""
+        """The line of ``key`` in table ``where`` ("rotation", "team[2]"), else of the table;
+        ``where = ""`` looks for a key above the first table."""
         name, _, index = where.partition("[")
         wanted = int(index.rstrip("]")) if index else 1
-        seen, inside, header = 0, False, None
+        seen, inside, header = 0, not where, None
         for number, raw in enumerate(self.lines, start=1):
             line = raw.split("#", 1)[0].strip()
             if line.startswith("["):
@@ -133,13 +162,13 @@ class _Toml:
                 raise InputError(self.name, f"missing table [{key}]")
             return {}
         if not isinstance(value, dict):
-            raise InputError(self.name, f"[{key}] must be a table", field=key)
+            raise self.error(key, "", f"expected one [{key}] table (with single brackets)")
         return value
 
     def array(self, key: str) -> list[dict[str, Any]]:
         value = self.config.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-            raise InputError(self.name, f"expected [[{key}]] tables", field=key)
+            raise self.error(key, "", f"expected [[{key}]] tables (with double brackets)")
         return value
 
     def get(self, table: dict[str, Any], where: str, key: str, default: Any = ...) -> Any:
@@ -195,7 +224,50 @@ class _Toml:
     def unknown_keys(self, table: dict[str, Any], where: str, known: tuple[str, ...]) -> None:
         for key in table:
             if key not in known:
-                raise self.error(where, key, f"unknown setting; expected one of {', '.join(known)}")
+                close = _closest(key, known)
+                hint = f" (did you mean {close!r}?)" if close else ""
+                raise self.error(where, key, f"unknown setting{hint}; expected one of {', '.join(known)}")
+
+
+def _closest(wrong: str, known: Iterable[str]) -> str | None:
+    """The known name ``wrong`` is most likely a misspelling of, if any."""
+    close = difflib.get_close_matches(wrong, list(known), n=1)
+    return close[0] if close else None
+
+
+def _check_tables(toml: _Toml) -> None:
+    """Every top-level entry of unit.toml is one of the known tables: a misspelt table
+    ([[seasons]], [rotaton]) would otherwise be dropped without a word."""
+    known = ", ".join(TABLES.values())
+    for key, value in toml.config.items():
+        if key in TABLES:
+            continue
+        is_table = isinstance(value, dict) or (
+            isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+        )
+        if is_table:
+            written = f"[[{key}]]" if isinstance(value, list) else f"[{key}]"
+            close = _closest(key, TABLES)
+            hint = f" (did you mean {TABLES[close]}?)" if close else ""
+            raise toml.error(key, "", f"unknown table {written}{hint}; expected {known}")
+        raise InputError(
+            toml.name,
+            f"setting {key!r} is outside any table; put it in the table it belongs to ({known})",
+            row=toml.line_of("", key),
+            field=key,
+        )
+
+
+def _check_timezone(toml: _Toml, timezone: str) -> None:
+    """The time zone the calendar feeds are written in; a misspelt one would only fail at publish."""
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        close = _closest(timezone, sorted(zoneinfo.available_timezones()))
+        hint = f" (did you mean {close!r}?)" if close else ""
+        raise toml.error(
+            "unit", "timezone", f"unknown time zone {timezone!r}{hint}; expected e.g. 'Europe/Stockholm'"
+        ) from None
 
 
 def _check_country(file: str, country: str) -> None:
@@ -505,7 +577,11 @@ def _records(
     required: tuple[str, ...],
     shown_name: str | None = None,
 ) -> Iterator[tuple[int, _Record]]:
-    """Rows of ``stem.csv`` or ``stem.xlsx`` (whichever exists), numbered as the user sees them."""
+    """Rows of ``stem.csv`` or ``stem.xlsx`` (whichever exists), numbered as the user sees them.
+
+    A CSV file may separate its columns with commas or, as Excel does in Swedish, with
+    semicolons: a header line with ';' and no ',' means semicolons.
+    """
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     if shown_name and not shown_name.endswith((".csv", ".xlsx")):
         shown_name = None
@@ -518,22 +594,33 @@ def _records(
     name = path.name
     if not path.exists():
         raise InputError(name, f"missing; expected {stem}.csv or {stem}.xlsx in {folder}")
+    empty = InputError(name, f"is empty; expected the header {','.join(columns)}")
     try:
+        if path.stat().st_size == 0:
+            raise empty
         if path.suffix == ".xlsx":
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         else:
+            text = path.read_bytes().decode("utf-8-sig")
+            if not text.strip():
+                raise empty
+            header = text.lstrip("\r\n").splitlines()[0]
             frame = pd.read_csv(
-                path,
+                io.StringIO(text),
+                sep=";" if ";" in header and "," not in header else ",",
                 dtype=str,
                 keep_default_na=False,
                 skipinitialspace=True,
-                encoding="utf-8-sig",
                 skip_blank_lines=False,  # so row numbers stay the lines of the file
             )
+    except InputError:
+        raise
     except UnicodeDecodeError:
         raise InputError(name, "not UTF-8 text; save it as CSV UTF-8") from None
     except Exception as e:  # pandas and openpyxl raise many kinds for unreadable files
         raise InputError(name, f"cannot be read as a table: {e}") from None
+    if len(frame.columns) == 0:
+        raise empty
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     for column in required:
         if column not in frame.columns:
@@ -595,16 +682,22 @@ def _read_staff(folder: Path, team_ids: list[str]) -> list[Person]:
 
 
 def _weekdays(rec: _Record) -> tuple[int, ...]:
-    raw = rec.text("weekdays", required=False).lower()
+    """The weekdays column: names like mon,tue,thu (or monday, mån, måndag …), any case."""
+    raw = unicodedata.normalize("NFC", rec.text("weekdays", required=False)).lower()
     if not raw:
         return (0, 1, 2, 3, 4)
     days: list[int] = []
     for part in raw.replace(";", ",").replace(" ", ",").split(","):
         if not part:
             continue
-        if part[:3] not in WEEKDAYS:
-            raise rec.error("weekdays", f"unknown weekday {part!r}; use mon,tue,wed,thu,fri")
-        days.append(WEEKDAYS.index(part[:3]))
+        if part in WEEKEND_NAMES:
+            raise rec.error("weekdays", f"{part!r} is not a workday; the rota covers Monday to Friday")
+        if part not in WEEKDAY_NAMES:
+            raise rec.error(
+                "weekdays",
+                f"unknown weekday {part!r}; use mon,tue,wed,thu,fri (or monday … friday, mån … fre)",
+            )
+        days.append(WEEKDAY_NAMES[part])
     if not days:
         raise rec.error("weekdays", "no weekdays given")
     return tuple(sorted(set(days)))

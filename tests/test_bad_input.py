@@ -15,12 +15,13 @@ import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
-from helpers import STAFF_COLUMNS, away, installed_command, staff_for, unit_toml, write_unit_folder
+from helpers import STAFF_COLUMNS, START, away, installed_command, staff_for, unit_toml, write_unit_folder
 
 from rotation.cli import cli
 
@@ -84,6 +85,41 @@ def append_toml(extra: str) -> Callable[[Path], None]:
 
 def remove(file: str) -> Callable[[Path], None]:
     return lambda folder: (folder / file).unlink()
+
+
+def write(file: str, text: str) -> Callable[[Path], None]:
+    return lambda folder: (folder / file).write_text(text, encoding="utf-8")
+
+
+def to_semicolons(file: str) -> Callable[[Path], None]:
+    """Save a CSV file the way Swedish Excel does: columns separated by ';'."""
+
+    def edit(folder: Path) -> None:
+        path = folder / file
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, delimiter=";", lineterminator="\n").writerows(rows)
+
+    return edit
+
+
+def demand_file(rows: str = "") -> Callable[[Path], None]:
+    """Take the referrals from demand.csv (with ``rows`` after its header; "" for an empty file)."""
+
+    def edit(folder: Path) -> None:
+        replace_toml("referrals_per_week = 30", 'file = "demand.csv"')(folder)
+        write("demand.csv", f"week_start,referrals\n{rows}" if rows else "")(folder)
+
+    return edit
+
+
+def steps(*edits: Callable[[Path], None]) -> Callable[[Path], None]:
+    def edit(folder: Path) -> None:
+        for e in edits:
+            e(folder)
+
+    return edit
 
 
 def staff_to_xlsx(
@@ -246,6 +282,105 @@ CASES = {
     "bad row in staff.xlsx": Case(staff_to_xlsx((6, "fte", "2")), "staff.xlsx", 6, "fte"),
     # Both staff.csv and staff.xlsx: which one counts?
     "both staff.csv and staff.xlsx": Case(staff_to_xlsx(keep_csv=True), "staff", None, None, ("staff.xlsx",)),
+    # unit.toml: a misspelt time zone (it used to pass check and plan, and fail only in publish).
+    "misspelt timezone": Case(
+        replace_toml('timezone = "Europe/Stockholm"', 'timezone = "Europe/Stokholm"'),
+        "unit.toml",
+        None,
+        "unit.timezone",
+        ("'Europe/Stokholm'", "time zone"),
+    ),
+    # unit.toml: a misspelt key in [unit].
+    "unknown key in [unit]": Case(
+        replace_toml('language = "en"', 'langauge = "en"'),
+        "unit.toml",
+        None,
+        "unit.langauge",
+        ("unknown setting", "language"),
+    ),
+    # unit.toml: [[seasons]] for [[season]], which would drop the summer rules without a word.
+    "unknown table [[seasons]]": Case(
+        append_toml('[[seasons]]\nname = "Summer"\nfrom = 2027-10-01\nto = 2027-10-10\nmin_present = 1'),
+        "unit.toml",
+        None,
+        "seasons",
+        ("unknown table [[seasons]]", "[[season]]", "[unit]"),
+    ),
+    # unit.toml: [[pins]] for [[pin]].
+    "unknown table [[pins]]": Case(
+        append_toml(PIN.replace("[[pin]]", "[[pins]]").format("2027-09-20", "A")),
+        "unit.toml",
+        None,
+        "pins",
+        ("unknown table [[pins]]", "[[pin]]"),
+    ),
+    # unit.toml: [rotaton] for [rotation] (said before "missing table [rotation]").
+    "unknown table [rotaton]": Case(
+        replace_toml("[rotation]", "[rotaton]"), "unit.toml", None, "rotaton", ("unknown table", "[rotation]")
+    ),
+    # unit.toml: a setting above the first table.
+    "setting outside any table": Case(
+        lambda f: (f / "unit.toml").write_text(
+            'title = "x"\n' + (f / "unit.toml").read_text(encoding="utf-8"), encoding="utf-8"
+        ),
+        "unit.toml",
+        None,
+        "title",
+        ("outside any table",),
+    ),
+    # absences.csv: an empty file (zero bytes), not even the header.
+    "empty absences.csv": Case(
+        write("absences.csv", ""), "absences.csv", None, None, ("empty", "person,start,end,kind")
+    ),
+    # absences.csv: nothing but blank lines.
+    "blank absences.csv": Case(
+        write("absences.csv", "\n\n"), "absences.csv", None, None, ("empty", "person,start,end,kind")
+    ),
+    # staff.csv: an empty file.
+    "empty staff.csv": Case(write("staff.csv", ""), "staff.csv", None, None, ("empty", "id,name,email,team")),
+    # demand.csv named in unit.toml: an empty file.
+    "empty demand file": Case(demand_file(), "demand.csv", None, None, ("empty", "week_start,referrals")),
+    # absences.xlsx: an empty file.
+    "empty absences.xlsx": Case(
+        steps(remove("absences.csv"), write("absences.xlsx", "")),
+        "absences.xlsx",
+        None,
+        None,
+        ("empty", "person,start,end,kind"),
+    ),
+    # staff.csv saved by Swedish Excel (';' between columns) with an unknown team on line 4:
+    # read like the comma file, so the message is about the team, not a "missing column 'id'".
+    "unknown team in a ';' staff.csv": Case(
+        steps(set_cell("staff.csv", 4, "team", "Z"), to_semicolons("staff.csv")),
+        "staff.csv",
+        4,
+        "team",
+        ("'Z'",),
+    ),
+    # absences.csv with ';' and an unknown kind on line 3.
+    "unknown kind in a ';' absences.csv": Case(
+        steps(set_cell("absences.csv", 3, "kind", "holiday"), to_semicolons("absences.csv")),
+        "absences.csv",
+        3,
+        "kind",
+        ("'holiday'",),
+    ),
+    # staff.csv: a weekday named by more than its abbreviation ("thurs" is neither thu nor thursday).
+    "weekday 'thurs'": Case(
+        set_cell("staff.csv", 8, "weekdays", "mon,thurs"), "staff.csv", 8, "weekdays", ("'thurs'",)
+    ),
+    # staff.csv: a word that merely starts like a weekday.
+    "weekday 'monkey'": Case(
+        set_cell("staff.csv", 8, "weekdays", "monkey,tue"), "staff.csv", 8, "weekdays", ("'monkey'",)
+    ),
+    # staff.csv: a weekend day; the rota covers Monday to Friday.
+    "weekday 'saturday'": Case(
+        set_cell("staff.csv", 8, "weekdays", "mon,saturday"),
+        "staff.csv",
+        8,
+        "weekdays",
+        ("'saturday'", "Monday to Friday"),
+    ),
 }
 
 
@@ -401,6 +536,12 @@ TOML_CASES = [
     "a Tuesday start",
     "unknown key in [rotation]",
     "deputy not in staff list",
+    "misspelt timezone",
+    "unknown key in [unit]",
+    "unknown table [[seasons]]",
+    "unknown table [[pins]]",
+    "unknown table [rotaton]",
+    "setting outside any table",
 ]
 
 
@@ -415,3 +556,65 @@ def test_toml_messages_name_the_line(tmp_path: Path):
         if not re.search(r"\bline \d+\b", result.stderr):
             missing[name] = result.stderr.strip()
     assert missing == {}, "unit.toml messages without a line number:\n" + "\n".join(missing.values())
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("misspelt timezone", 3),
+        ("unknown key in [unit]", 5),
+        ("unknown table [rotaton]", 7),
+        ("unknown table [[seasons]]", 41),
+        ("unknown table [[pins]]", 41),
+        ("setting outside any table", 1),
+    ],
+)
+def test_toml_messages_name_the_right_line(name: str, line: int, tmp_path: Path):
+    folder = base_unit(tmp_path / "unit")
+    CASES[name].edit(folder)
+    result = run(["check", str(folder)])
+    assert result.exit_code == 2
+    assert f"unit.toml, line {line}, " in result.stderr, result.stderr
+
+
+def test_semicolon_csv_files_read_like_comma_files(tmp_path: Path):
+    """Swedish Excel saves "CSV" with ';' between columns (and a decimal comma): staff.csv,
+    absences.csv and a demand file read the same either way."""
+    from rotation.read import load_unit
+
+    weeks = "".join(f"{START + timedelta(weeks=w)},{30 + w}.5\n" for w in range(12))
+    commas = base_unit(tmp_path / "commas")
+    set_cell("staff.csv", 5, "fte", "0.8")(commas)
+    demand_file(weeks)(commas)
+    semicolons = base_unit(tmp_path / "semicolons")
+    set_cell("staff.csv", 5, "fte", "0,8")(semicolons)
+    demand_file(weeks)(semicolons)
+    for file in ("staff.csv", "absences.csv", "demand.csv"):
+        to_semicolons(file)(semicolons)
+        assert ";" in (semicolons / file).read_text(encoding="utf-8").splitlines()[0]
+    demand = semicolons / "demand.csv"
+    demand.write_text(demand.read_text(encoding="utf-8").replace(".", ","), encoding="utf-8")
+    assert "2027-09-06;30,5" in demand.read_text(encoding="utf-8")
+    a, b = load_unit(commas), load_unit(semicolons)
+    assert b.person("a3").fte == 0.8
+    assert (b.people, b.absences, b.demand) == (a.people, a.absences, a.demand)
+
+
+@pytest.mark.parametrize(
+    ("weekdays", "expected"),
+    [
+        ("mon,tue,wed,thu", (0, 1, 2, 3)),
+        ("Monday, Tuesday, Friday", (0, 1, 4)),
+        ("THU;fri", (3, 4)),
+        ("mån,tis,ons,tor,fre", (0, 1, 2, 3, 4)),
+        ("Måndag,tisdag,onsdag,torsdag", (0, 1, 2, 3)),
+        ("tors fre", (3, 4)),
+        ("ma\u030andag,tis", (0, 1)),  # "måndag" with the ring as a combining mark (macOS)
+    ],
+)
+def test_weekday_names_in_english_and_swedish(weekdays: str, expected: tuple[int, ...], tmp_path: Path):
+    from rotation.read import load_unit
+
+    folder = base_unit(tmp_path / "unit")
+    set_cell("staff.csv", 8, "weekdays", weekdays)(folder)
+    assert load_unit(folder).person("b2").weekdays == expected

@@ -6,6 +6,7 @@ Exit codes: 0 a valid rota, 1 no valid rota exists (with --relax the least-bad o
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -94,8 +95,8 @@ def plan_command(
             duty_mode=duty_mode,
             html=html,
         )
-    if not quiet:
-        click.echo("", err=True)
+    if not quiet and sys.stderr.isatty():
+        click.echo("", err=True)  # (ends the progress line)
     click.echo(format_report(report))
     sys.exit(_exit_code(report))
 
@@ -106,19 +107,27 @@ def _exit_code(report: PlanReport) -> int:
 
 
 def _progress_printer():  # type: ignore[no-untyped-def]
+    """One line rewritten in place on a terminal; into a file or pipe, a line per stage and at
+    most one more every PROGRESS_EVERY seconds, so a log stays readable."""
     last: dict[str, float] = {}
+    shown: dict[str, float] = {}
+    terminal = sys.stderr.isatty()
 
     def show(stage: str, value: float, bound: float, seconds: float) -> None:
         if last.get(stage) == value:
             return
         last[stage] = value
-        click.echo(
-            f"\r  solving {stage:<17} best {value:>10.2f}  bound {bound:>10.2f}  {seconds:6.1f} s",
-            nl=False,
-            err=True,
-        )
+        text = f"  solving {stage:<17} best {value:>10.2f}  bound {bound:>10.2f}  {seconds:6.1f} s"
+        if terminal:
+            click.echo("\r" + text, nl=False, err=True)
+        elif seconds - shown.get(stage, -math.inf) >= PROGRESS_EVERY:
+            shown[stage] = seconds
+            click.echo(text, err=True)
 
     return show
+
+
+PROGRESS_EVERY = 5.0
 
 
 @cli.command("check")

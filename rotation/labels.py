@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 LABELS: dict[str, dict[str, str]] = {
     "period": {"sv": "Period", "en": "Period"},
     "start": {"sv": "Från", "en": "From"},
@@ -119,6 +121,27 @@ LABELS: dict[str, dict[str, str]] = {
 
 def label(key: str, language: str) -> str:
     return LABELS.get(key, {}).get(language, key)
+
+
+# Short column heads for the terminal's people table (the long ones, in a legend below it).
+SHORT = {
+    "fte": {"sv": "Tjg", "en": "FTE"},
+    "duty_days": {"sv": "Mott.dagar", "en": "Duty days"},
+    "mentor_days": {"sv": "Handl.dagar", "en": "Mentor days"},
+    "new_per_present_fte": {"sv": "Nya/heltid", "en": "New/FTE"},
+    "peak_open_per_fte": {"sv": "Topp öppna/heltid", "en": "Peak open/FTE"},
+    "holiday_adjacent_days": {"sv": "Före helg", "en": "Pre-holiday"},
+}
+
+
+def week_number(day: date, language: str) -> str:
+    """The ISO week of ``day`` as people write it: "v9" in Swedish, "W9" in English."""
+    return f"{'v' if language == 'sv' else 'W'}{day.isocalendar().week}"
+
+
+def short_label(key: str, language: str) -> str:
+    """A column head short enough for a terminal table (the full label where none is set)."""
+    return SHORT[key].get(language, key) if key in SHORT else person_label(key, language)
 
 
 def person_label(key: str, language: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputError
-from .labels import label, person_label
+from .labels import label, person_label, week_number
 from .metrics import RotaMetrics
 from .rota import Rota
 from .solve import Planning
@@ -173,7 +173,7 @@ def write_workbook(
         [
             {
                 label("period", lang): int(r["period"]) + 1,
-                label("week", lang): f"v{pd.Timestamp(r['start']).isocalendar().week}",
+                label("week", lang): week_number(pd.Timestamp(r["start"]).date(), lang),
                 label("start", lang): pd.Timestamp(r["start"]).date(),
                 label("end", lang): pd.Timestamp(r["end"]).date(),
                 label("team", lang): names[r["team"]],

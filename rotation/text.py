@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import pandas as pd
 
-from .labels import label, person_label
+from .labels import SHORT, label, person_label, short_label, week_number
 from .pipeline import PlanReport
 from .replan import ReplanReport
 
@@ -52,7 +53,7 @@ def format_report(report: PlanReport) -> str:
         rows.append(
             {
                 label("period", lang): period.index + 1,
-                label("week", lang): f"v{period.start.isocalendar().week}",
+                label("week", lang): week_number(period.start, lang),
                 label("start", lang): period.start.isoformat(),
                 label("end", lang): period.end.isoformat(),
                 label("team", lang): ", ".join(names[t] for t in teams),
@@ -62,10 +63,12 @@ def format_report(report: PlanReport) -> str:
     lines += ["", pd.DataFrame(rows).to_string(index=False), ""]
     if report.metrics and report.metrics.people:
         people = pd.DataFrame(report.metrics.people_rows())[list(PEOPLE_SUMMARY)]
-        lines += [people.rename(columns=lambda c: person_label(c, lang)).to_string(index=False), ""]
+        lines.append(people.rename(columns=lambda c: short_label(c, lang)).to_string(index=False))
+        legend = [f"{short_label(k, lang)}: {person_label(k, lang)}" for k in PEOPLE_SUMMARY if k in SHORT]
+        lines += [textwrap.fill("; ".join(legend), 100, initial_indent="  ", subsequent_indent="  "), ""]
     lines.append(pd.DataFrame(report.comparison()).to_string(index=False))
     lines.append("")
-    lines.append(f"Solver status: {result.status}, {result.seconds:.2f} s.")
+    lines.append(f"{label('status', lang)}: {result.status}, {result.seconds:.2f} s.")
     if result.status != "OPTIMAL":
         stages = pd.DataFrame(
             [
@@ -134,6 +137,7 @@ def format_replan(replan: ReplanReport) -> str:
     result = replan.report.result
     unit = replan.report.planning.unit
     periods = replan.report.planning.grid.periods
+    lang = unit.language
     if replan.command.startswith("swap"):
         a, b = (int(x) for x in replan.command.split()[1:])
         what = f"swap of {periods[a].label} and {periods[b].label}"
@@ -159,14 +163,12 @@ def format_replan(replan: ReplanReport) -> str:
         frame = pd.DataFrame(
             [
                 {
-                    "kind": c.kind,
-                    "when": c.day.isoformat()
-                    if c.day
-                    else replan.report.planning.grid.periods[c.period].label,
-                    "team": c.team,
-                    "old": c.old,
-                    "new": c.new,
-                    "affected": ", ".join(names.get(q, q) for q in c.affected[:6])
+                    label("what", lang): label("change_" + c.kind, lang),
+                    label("when", lang): c.day.isoformat() if c.day else periods[c.period].label,
+                    label("team", lang): c.team,
+                    label("before", lang): c.old or "–",
+                    label("after", lang): c.new or "–",
+                    label("affected", lang): ", ".join(names.get(q, q) for q in c.affected[:6])
                     + (" …" if len(c.affected) > 6 else ""),
                 }
                 for c in changes

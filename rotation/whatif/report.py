@@ -21,6 +21,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
+from ..labels import week_number
 from ..metrics import RotaMetrics, open_caseload
 from ..solve import Planning, PlanResult
 from .compare import COLUMNS, Comparison
@@ -83,7 +84,7 @@ def write_plan_report(
         rota_rows = [
             {
                 "period": p.index + 1,
-                "week": f"v{p.start.isocalendar().week}",
+                "week": week_number(p.start, lang),
                 "start": p.start.isoformat(),
                 "end": p.end.isoformat(),
                 "team": ", ".join(names[t] for t in rota.teams_in(p.index)),

@@ -169,6 +169,7 @@ def write_workbook(
     """rota.xlsx: the rota, the teams, the days and the comparison, with the unit's labels."""
     lang = planning.unit.language
     names = {t.id: t.name for t in planning.unit.teams}
+    people = {p.id: p.name for p in planning.unit.people}
     rota_frame = pd.DataFrame(
         [
             {
@@ -187,7 +188,7 @@ def write_workbook(
             {
                 label("date", lang): d.date,
                 label("team", lang): names[d.team],
-                label("manager", lang): d.manager or "",
+                label("manager", lang): people.get(d.manager, d.manager) if d.manager else "",
                 label("acting", lang): label("yes" if d.acting else "no", lang),
                 label("present", lang): d.present,
             }

@@ -53,6 +53,20 @@ def test_table_has_every_column(comparison) -> None:
     assert all(0 < s <= 1 for s in shares)
 
 
+def test_the_text_table_stays_narrow_and_keeps_each_reason(comparison) -> None:
+    """A long status reason goes below the table, not into a column as wide as itself."""
+    from rotation.whatif.cli import format_table
+
+    text = format_table(comparison)
+    table = text.partition("\n  ")[0]
+    assert max(len(line) for line in table.splitlines()) < 120, table
+    for outcome in comparison.outcomes:
+        status = outcome.row["solver_status"]
+        assert status.split(" (")[0] in table
+        if " (" in status:
+            assert f"{outcome.row['scenario']}: {status}" in text
+
+
 def test_seed_reproduces_and_differs(unit) -> None:
     planning = prepare(unit)
     result = plan(planning, time_limit=10, workers=1)

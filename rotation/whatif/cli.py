@@ -181,11 +181,19 @@ def format_table(result: Comparison) -> str:
     for col in ("share_in_time", "share_in_time_low", "share_in_time_high"):
         frame[col] = frame[col].map(lambda x: f"{x:.0%}")
     frame["dedicated_intake"] = frame["dedicated_intake"].map(lambda x: label("yes" if x else "no", lang))
+    # A status with its reason ("NO_ROTATION (group short-staffed on …)") would widen its
+    # column to the reason's length: the table shows the status, a note below the reason.
+    notes = [
+        f"  {scenario}: {status}"
+        for scenario, status in zip(frame["scenario"], frame["solver_status"], strict=True)
+        if " (" in str(status)
+    ]
+    frame["solver_status"] = frame["solver_status"].map(lambda x: str(x).split(" (")[0])
     frame = frame.astype(object).where(frame.notna(), "–")
     frame = frame.set_index("scenario").T
     frame.index = [label(c, lang) for c in frame.index]
-    with pd.option_context("display.max_columns", None, "display.width", 250, "display.max_colwidth", 40):
-        return frame.to_string()
+    with pd.option_context("display.max_columns", None, "display.width", 250):
+        return "\n".join([frame.to_string(), *notes])
 
 
 def _atomic_text(path: Path, text: str) -> None:

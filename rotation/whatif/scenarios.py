@@ -50,11 +50,11 @@ class Scenario:
         if self.dedicated_intake:
             text = f"{self.teams} team + mottagningsgrupp" if sv else f"{self.teams} teams + intake group"
         else:
-            unit = "v" if sv else "w"
+            weeks = self.period_weeks
             text = (
-                f"{self.teams} team × {self.period_weeks} {unit}"
+                f"{self.teams} team × {weeks} {'vecka' if weeks == 1 else 'veckor'}"
                 if sv
-                else f"{self.teams} teams × {self.period_weeks} {unit}"
+                else f"{self.teams} teams × {weeks} {'week' if weeks == 1 else 'weeks'}"
             )
         if self.extra_staff:
             text += f" +{self.extra_staff} " + ("socialsekr." if sv else "staff")

@@ -17,6 +17,10 @@ from .site import personal_links, rotate_token
 from .site import publish as publish_site
 
 PRIVATE_HELP = "Private folder for tokens and publish state (default: SITE_DIR.private beside the site)."
+SAME_PERSON_HELP = (
+    "PERSON's new name in staff.csv is a name change of the same person (e.g. after marriage): "
+    "keep their address. Repeat for several people."
+)
 
 
 def _fail(error: Exception) -> NoReturn:
@@ -30,12 +34,20 @@ def _fail(error: Exception) -> NoReturn:
 @click.option("--site", "site_dir", required=True, type=click.Path(path_type=Path), help="The site folder.")
 @click.option("--base-url", help="Public address of the site, e.g. https://rota.example.org (remembered).")
 @click.option("--private", "private_dir", type=click.Path(path_type=Path), help=PRIVATE_HELP)
+@click.option("--same-person", "same_person", multiple=True, metavar="PERSON", help=SAME_PERSON_HELP)
 def publish_command(
-    unit_dir: Path, plan_dir: Path, site_dir: Path, base_url: str | None, private_dir: Path | None
+    unit_dir: Path,
+    plan_dir: Path,
+    site_dir: Path,
+    base_url: str | None,
+    private_dir: Path | None,
+    same_person: tuple[str, ...],
 ) -> None:
     """Publish the plan in --plan as calendar feeds and index.html in --site."""
     try:
-        result = publish_site(unit_dir, plan_dir, site_dir, base_url=base_url, private_dir=private_dir)
+        result = publish_site(
+            unit_dir, plan_dir, site_dir, base_url=base_url, private_dir=private_dir, same_person=same_person
+        )
     except InputError as e:
         _fail(e)
     c = result.change
@@ -54,6 +66,17 @@ def publish_command(
         f"Tokens and publish state: {result.private}/ (keep private). "
         f"Personal links: rotation links {site_dir}"
     )
+    for pid, name in result.reissued:
+        click.echo(
+            f"warning: {pid}: staff.csv now names {name}, not the person the address was issued to; "
+            "a new address was issued and the old one withdrawn (it answers 404 now). Send the new "
+            f"one: rotation links {site_dir}. (For a name change of the same person, e.g. after "
+            f"marriage, give --same-person {pid} to the publish that brings the new name: the "
+            "address is kept.)",
+            err=True,
+        )
+    for pid, name in result.renamed:
+        click.echo(f"{pid} keeps the address under the new name {name} (--same-person).")
 
 
 @click.command("links")

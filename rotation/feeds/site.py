@@ -9,9 +9,14 @@ The site folder (what a web server serves)::
     robots.txt          "Disallow: /"
 
 The private folder beside it (``<site>.private/``, mode 0700; never inside the site) holds
-``tokens.json`` (the plaintext tokens, mode 0600) and ``state.json`` (what was published, so
-the next publish can keep UIDs, raise SEQUENCE exactly for changed events and leave unchanged
-ones byte-identical).
+``tokens.json`` (the plaintext tokens and the name each was issued to, mode 0600) and
+``state.json`` (the unit the site publishes, and what was published, so the next publish can
+keep UIDs, raise SEQUENCE exactly for changed events and leave unchanged ones byte-identical).
+
+A site publishes one unit: a publish of another unit into it is refused before anything is
+written. An address belongs to one person: when staff.csv gives an id to someone with another
+name, the old address is withdrawn (its file leaves the site, so it answers 404) and a new
+one is issued, unless the publish is told it is the same person (``same_person``).
 
 A publish renders everything in memory, writes the changed files beside the site, and only
 then moves each one into place with an atomic rename: a client (or ``rotation serve``) reads
@@ -24,7 +29,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,12 +37,13 @@ from urllib.parse import urlsplit
 
 from ..errors import InputError
 from ..read import load_unit
-from .events import all_feeds
+from ..unit import Unit
+from .events import all_feeds, slug
 from .ics import render
 from .page import render_index
 from .plan import read_plan
-from .state import Change, advance, load_state, save_state
-from .tokens import load_tokens, new_token, save_tokens, token_hash
+from .state import Change, SiteState, advance, load_state, save_state, uid_units
+from .tokens import Keys, load_keys, new_token, same_name, save_keys, token_hash
 
 MARKER = ".rotation-site"
 UNIT_FILE = "unit.ics"
@@ -56,6 +62,10 @@ class PublishResult:
     change: Change
     files_written: int
     base_url: str | None
+    # (id, name) of ids that now name someone else: the old address withdrawn, a new one issued
+    reissued: tuple[tuple[str, str], ...] = ()
+    # (id, name) of ids that kept their address under a new name (``same_person``)
+    renamed: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -90,9 +100,13 @@ def publish(
     base_url: str | None = None,
     private_dir: str | Path | None = None,
     now: datetime | None = None,
+    same_person: Collection[str] = (),
 ) -> PublishResult:
     """Render the plan of ``unit_dir`` into ``site_dir``; raise :class:`InputError` on bad input
-    before anything is written."""
+    before anything is written.
+
+    ``same_person``: ids whose new name in staff.csv is a name change of the person the address
+    was issued to (marriage, a corrected spelling); they keep their address."""
     site = Path(site_dir)
     private = private_folder(site, Path(private_dir) if private_dir else None)
     base = check_base_url(base_url) if base_url else None
@@ -100,16 +114,22 @@ def publish(
     plan = read_plan(plan_dir, unit)
     _check_site(site)
     state = load_state(private / STATE_FILE)
-    tokens = load_tokens(private / TOKENS_FILE)
+    _check_unit(site, state, unit)
+    unknown = sorted(set(same_person) - {p.id for p in unit.people})
+    if unknown:
+        raise InputError("--same-person", f"unknown person '{unknown[0]}'; staff.csv has no such id")
+    keys = load_keys(private / TOKENS_FILE)
     base = base or state.base_url
 
     unit_feed, team_feeds, person_feeds = all_feeds(unit, plan)
     names = [f"{f.key}.ics" for f in team_feeds]
     if len(set(names)) != len(names):
         raise InputError("unit.toml", "two team ids give the same feed name; use letters, digits, - and _")
-    tokens = {pid: tokens.get(pid) or new_token() for pid in person_feeds}
+    keys, reissued, renamed = _issue(keys, state, unit, list(person_feeds), set(same_person))
+    tokens = keys.tokens
     moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
     new_state, change = advance(state, [unit_feed, *team_feeds, *person_feeds.values()], moment)
+    new_state.unit = unit.name
     new_state.base_url = base
     new_state.people = {p.id: p.name for p in unit.people}
 
@@ -123,9 +143,59 @@ def publish(
     files["robots.txt"] = ROBOTS
     files[MARKER] = b"A calendar feed site published by rotation.\n"
 
-    written = _install(site, private, files, moment, lambda: save_tokens(private / TOKENS_FILE, tokens))
+    written = _install(site, private, files, moment, lambda: save_keys(private / TOKENS_FILE, keys))
     save_state(private / STATE_FILE, new_state)
-    return PublishResult(site, private, len(shared), len(person_feeds), change, written, base)
+    return PublishResult(
+        site, private, len(shared), len(person_feeds), change, written, base, reissued, renamed
+    )
+
+
+def _check_unit(site: Path, state: SiteState, unit: Unit) -> None:
+    """Refuse to publish ``unit`` into a site that publishes another unit. The unit is told by
+    unit.toml's ``[unit] name``; a state written before the name was kept is told by the unit
+    part of its UIDs (and adopts the name on this publish)."""
+    if state.unit is not None:
+        if state.unit != unit.name:
+            raise InputError(
+                str(site),
+                f"was published for unit '{state.unit}'; this is unit '{unit.name}' "
+                "(unit.toml, [unit] name) — use a new --site folder",
+            )
+        return
+    published = uid_units(state)
+    if published and slug(unit.name) not in published:
+        raise InputError(
+            str(site),
+            f"was published for unit '{sorted(published)[0]}' (as its calendar events name it); "
+            f"this is unit '{unit.name}' (unit.toml, [unit] name) — use a new --site folder",
+        )
+
+
+def _issue(
+    keys: Keys, state: SiteState, unit: Unit, people: list[str], same_person: set[str]
+) -> tuple[Keys, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """The tokens for ``people`` after this publish: kept while an id names the person it was
+    issued to, new for a new id or when the id now names someone else (then also listed in the
+    first tuple; ids in ``same_person`` keep theirs under the new name and are listed in the
+    second). A key file without issued names (written before they were kept) is judged by the
+    names of the last publish, and where there are none adopts the current name silently."""
+    tokens: dict[str, str] = {}
+    issued: dict[str, str] = {}
+    reissued: list[tuple[str, str]] = []
+    renamed: list[tuple[str, str]] = []
+    for pid in people:
+        name = unit.person(pid).name
+        token = keys.tokens.get(pid)
+        before = keys.issued_to.get(pid) or state.people.get(pid)
+        if token and before is not None and not same_name(before, name):
+            if pid in same_person:
+                renamed.append((pid, name))
+            else:
+                token = None
+                reissued.append((pid, name))
+        tokens[pid] = token or new_token()
+        issued[pid] = name
+    return Keys(tokens, issued), tuple(reissued), tuple(renamed)
 
 
 def _check_site(site: Path) -> None:
@@ -185,7 +255,7 @@ def personal_links(
     if not (site / MARKER).exists():
         raise InputError(str(site), "is not a published feed site; run 'rotation publish' first")
     state = load_state(private / STATE_FILE)
-    tokens = load_tokens(private / TOKENS_FILE)
+    tokens = load_keys(private / TOKENS_FILE).tokens
     base = check_base_url(base_url) if base_url else state.base_url
     if not base:
         raise InputError("--base-url", "no base address known; pass --base-url or publish with --base-url")
@@ -202,15 +272,16 @@ def rotate_token(site_dir: str | Path, person: str, *, private_dir: str | Path |
     private = private_folder(site, Path(private_dir) if private_dir else None)
     if not (site / MARKER).exists():
         raise InputError(str(site), "is not a published feed site; run 'rotation publish' first")
-    tokens = load_tokens(private / TOKENS_FILE)
+    keys = load_keys(private / TOKENS_FILE)
+    tokens = keys.tokens
     if person not in tokens:
         raise InputError("--rotate", f"unknown person '{person}'; 'rotation links' lists the people")
     old = site / PERSONAL_DIR / f"{token_hash(tokens[person])}.ics"
-    tokens[person] = new_token()
+    tokens[person] = new_token()  # the same person: issued_to stays
     new = site / PERSONAL_DIR / f"{token_hash(tokens[person])}.ics"
     if old.exists():
         staged = new.with_name(f".{new.name}.tmp")
         shutil.copy2(old, staged)
         os.replace(staged, new)
-    save_tokens(private / TOKENS_FILE, tokens)
+    save_keys(private / TOKENS_FILE, keys)
     old.unlink(missing_ok=True)

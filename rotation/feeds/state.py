@@ -5,6 +5,10 @@ RFC 5545 wants SEQUENCE raised when an event changes; DTSTAMP kept per revision 
 unchanged event byte-identical between publishes, so a feed's bytes (and its ETag) change
 only when the plan does. Withdrawn events are remembered, so an event that comes back
 continues above its old SEQUENCE.
+
+The state also names the unit the site publishes (``unit``: unit.toml's ``[unit] name``), so
+a publish of another unit into the site is refused; a state written before the name was kept
+has none, and the unit is then told by its events' UIDs (:func:`uid_units`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class SiteState:
     published: datetime | None = None
     people: dict[str, str] = field(default_factory=dict)  # person id -> name, for `rotation links`
     feeds: dict[str, dict[str, Revision]] = field(default_factory=dict)  # feed key -> uid -> revision
+    unit: str | None = None  # unit.toml's [unit] name; None in a state written before it was kept
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,7 @@ def advance(state: SiteState, feeds: list[Feed], now: datetime) -> tuple[SiteSta
                 after[gone_uid] = prev if prev.withdrawn else replace(prev, withdrawn=True)
                 withdrawn += not prev.withdrawn
         new_feeds[feed.key] = after
-    new_state = SiteState(state.base_url, now, dict(state.people), new_feeds)
+    new_state = SiteState(state.base_url, now, dict(state.people), new_feeds, state.unit)
     return new_state, Change(added, changed, withdrawn, unchanged)
 
 
@@ -86,7 +91,11 @@ def load_state(path: Path) -> SiteState:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("version") != STATE_VERSION:
             raise ValueError(f"unknown version {data.get('version')!r}")
+        unit = data.get("unit")
+        if unit is not None and not isinstance(unit, str):
+            raise ValueError(f"unit is not a name: {unit!r}")
         return SiteState(
+            unit=unit,
             base_url=data.get("base_url"),
             published=_time(data["published"]) if data.get("published") else None,
             people=dict(data.get("people", {})),
@@ -105,6 +114,7 @@ def load_state(path: Path) -> SiteState:
 def save_state(path: Path, state: SiteState) -> None:
     data: dict[str, Any] = {
         "version": STATE_VERSION,
+        "unit": state.unit,
         "base_url": state.base_url,
         "published": _stamp(state.published) if state.published else None,
         "people": state.people,
@@ -122,6 +132,17 @@ def save_state(path: Path, state: SiteState) -> None:
         },
     }
     write_private(path, json.dumps(data, indent=1, ensure_ascii=False).encode() + b"\n")
+
+
+def uid_units(state: SiteState) -> set[str]:
+    """The unit parts (``slug(unit name)``) of the UIDs the site published, e.g.
+    ``{"tiny-example-unit"}`` from ``intake-20270301.unit.tiny-example-unit@rotation``."""
+    return {
+        uid.removesuffix("@rotation").rsplit(".", 1)[-1]
+        for events in state.feeds.values()
+        for uid in events
+        if uid.endswith("@rotation") and "." in uid
+    }
 
 
 def write_private(path: Path, content: bytes) -> None:

@@ -10,7 +10,9 @@ import pandas as pd
 from .labels import SHORT, label, person_label, short_label, week_number
 from .pipeline import PlanReport
 from .replan import ReplanReport
+from .solve import Stage
 
+MAXIMISED = ("person_intake_min",)  # stages that maximise a term (as its negative)
 PEOPLE_SUMMARY = (
     "team",
     "person",
@@ -70,19 +72,20 @@ def format_report(report: PlanReport) -> str:
     lines.append("")
     lines.append(f"{label('status', lang)}: {result.status}, {result.seconds:.2f} s.")
     if result.status != "OPTIMAL":
-        stages = pd.DataFrame(
-            [
-                {
-                    "stage": s.name,
-                    "status": s.status,
-                    "value": "–" if math.isnan(s.value) else round(s.value, 4),
-                    "bound": "–" if math.isnan(s.bound) else round(s.bound, 4),
-                    "gap": "–" if math.isnan(s.gap) else f"{s.gap:.1%}",
-                }
-                for s in result.stages
-                if s.status != "OPTIMAL"
-            ]
-        )
+
+        def shown(s: Stage) -> dict[str, object]:
+            # A stage that maximises (the lowest load) minimises its negative: shown as the
+            # load itself, the bound then an upper one.
+            sign = -1 if s.name.split(" ")[0] in MAXIMISED else 1
+            return {
+                "stage": s.name + (" (max)" if sign < 0 else ""),
+                "status": s.status,
+                "value": "–" if math.isnan(s.value) else round(sign * s.value, 4),
+                "bound": "–" if math.isnan(s.bound) else round(sign * s.bound, 4),
+                "gap": "–" if math.isnan(s.gap) else f"{s.gap:.1%}",
+            }
+
+        stages = pd.DataFrame([shown(s) for s in result.stages if s.status != "OPTIMAL"])
         lines += [
             "Stages not proven optimal (each optimises one term, in priority order):",
             stages.to_string(index=False),

@@ -92,3 +92,54 @@ def test_more_capacity_never_makes_deadlines_worse(arrivals, works, lengths, own
     late_high = np.maximum(high.close - cases.deadline, 0)
     assert (high.close <= cases.deadline).sum() >= (low.close <= cases.deadline).sum()
     assert late_high.sum() <= late_low.sum()
+
+
+def test_intake_work_is_per_report_not_per_member() -> None:
+    """On every intake workday the intake team loses exactly the day's intake work (its week's
+    expected reports over the week's workdays, 2.6 h each) from its investigation time, however
+    many members share it; the other teams keep their full 75 %."""
+    from datetime import timedelta
+    from pathlib import Path
+
+    from rotation.read import load_unit
+    from rotation.rota import assign_managers, strict_cycle
+    from rotation.solve import prepare
+    from rotation.whatif.simulate import FlowModel, flow_setup
+
+    planning = prepare(load_unit(Path(__file__).resolve().parent.parent / "examples" / "municipality-c"))
+    rota = assign_managers(planning.coverage, strict_cycle(planning.grid))
+    model = FlowModel()
+    setup = flow_setup(planning, rota, model)
+    unit, grid = planning.unit, planning.grid
+    workers = [p for p in unit.people if p.is_social_worker]
+    weeks = unit.rules.weeks
+    checked = 0
+    for b in range(7 * weeks):
+        day = unit.rules.start + timedelta(days=b)
+        if not grid.is_workday(day):
+            continue
+        period = b // (7 * unit.rules.period_weeks)
+        full = np.array(
+            [
+                model.hours_per_day
+                * p.fte
+                * 5
+                / len(p.weekdays)
+                * model.protected_share
+                * (model.introduction_share if p.in_introduction(day, unit.rules.introduction_weeks) else 1.0)
+                * grid.present(p.id, day)
+                for p in workers
+            ]
+        )
+        kept = setup.capacity[:, setup.horizon_start + b]
+        intake = np.array([p.team in rota.on_intake[period] for p in workers])
+        week = b // 7
+        workdays = sum(
+            grid.is_workday(unit.rules.start + np.timedelta64(7 * week + k, "D").astype(object))
+            for k in range(7)
+        )
+        work = planning.demand.referrals[week] / workdays * model.intake_hours_per_report
+        assert np.allclose(kept[~intake], full[~intake])
+        assert np.isclose((full - kept)[intake].sum(), min(work, full[intake].sum())), day
+        checked += 1
+    assert checked > 200

@@ -31,17 +31,11 @@ from ..rota import Rota
 from ..solve import Planning
 
 DEADLINE_DAYS = 122  # four months
-#: Default work time per investigation, in hours: the largest half hour at which municipality C's
-#: rota of three teams in two-week periods finishes at least 86 % of its investigations within
-#: four months in the median year (the domain's duration table ends 88 % within 120 days); see
+#: Default work time per investigation, in hours. Calibrated so that municipality C's rota of
+#: three teams in two-week periods finishes about 88 % of its investigations within four months
+#: (the share of the domain's duration distribution that ends within 120 days); see
 #: :func:`rotation.whatif.compare.calibrate_work_hours` and the README.
 WORK_HOURS = 18.5
-#: Intake work per report, in hours (reading it, a protection assessment, the decision whether to
-#: investigate), done by the intake team's present members on top of nothing else: it depends on
-#: the reports, not on how many share them. 2.6 h keeps municipality C's own rota at the intake
-#: time the earlier model gave it (each member at 25 % instead of 75 % for investigations on an
-#: intake day: 6,048 h for 2,349 reports a year, 2.57 h each).
-INTAKE_HOURS_PER_REPORT = 2.6
 
 
 @dataclass(frozen=True)
@@ -51,8 +45,8 @@ class FlowModel:
     work_hours: float = WORK_HOURS  # mean work per investigation
     deadline_days: int = DEADLINE_DAYS
     hours_per_day: float = 8.0  # a full-time workday (40 h a week)
-    protected_share: float = 0.75  # share of a workday spent on investigations
-    intake_hours_per_report: float = INTAKE_HOURS_PER_REPORT  # taken from the intake team's time
+    protected_share: float = 0.75  # share of a protected day spent on investigations
+    intake_share: float = 0.25  # the same on an intake day (reports, protection assessments)
     introduction_share: float = 0.5  # capacity of a new hire during introduction
     handover_days: int = 42  # away longer than this: open cases go to colleagues
     warmup_days: int = 182  # simulated before the horizon so caseloads start realistic
@@ -415,24 +409,11 @@ def flow_setup(
         on_intake[[index[q] for q in intake_group if q in index]] = True
 
     hours = np.array([model.hours_per_day * p.fte * 5 / max(len(p.weekdays), 1) for p in workers])
-    capacity = hours[:, None] * model.protected_share * present
-    capacity *= np.where(in_intro, model.introduction_share, 1.0)
+    share = np.where(on_intake, model.intake_share, model.protected_share)
+    if rota is None:
+        share[[index[q] for q in intake_group if q in index]] = 0.0
+    capacity = hours[:, None] * share * present * np.where(in_intro, model.introduction_share, 1.0)
     capacity[:, ~is_workday] = 0.0
-    if rota is None:  # a dedicated intake group: screening is all its members do
-        capacity[[index[q] for q in intake_group if q in index]] = 0.0
-    else:
-        # The day's intake work (its week's expected reports over the week's workdays) comes out
-        # of the intake team's investigation time, shared in proportion to each present
-        # member's time: a larger intake team shares the same work, not more of it.
-        week = np.arange(horizon) // 7
-        workdays_in_week = is_workday.reshape(rules.weeks, 7).sum(axis=1)
-        reports = np.asarray(planning.demand.referrals, dtype=float)[week] / np.maximum(
-            workdays_in_week[week], 1
-        )
-        intake_work = np.where(is_workday, reports * model.intake_hours_per_report, 0.0)
-        team_time = (capacity * on_intake).sum(axis=0)  # [day]
-        kept = np.clip(1.0 - intake_work / np.maximum(team_time, 1e-9), 0.0, 1.0)
-        capacity = np.where(on_intake, capacity * kept[None, :], capacity)
 
     duty = {(o.date, o.person) for o in getattr(rota, "officers", ()) or ()}
     officers_by_base: list[np.ndarray] = []

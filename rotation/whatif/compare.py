@@ -282,7 +282,7 @@ def calibrate_work_hours(
     time_limit: float = 10.0,
     candidates: tuple[float, ...] = HALF_HOURS,
 ) -> float:
-    """The largest work time per investigation (whole hours) at which ``unit``'s own rota
+    """The largest work time per investigation (in half hours) at which ``unit``'s own rota
     finishes at least ``target`` of its investigations within four months in the median year.
 
     Used once to set :data:`rotation.whatif.simulate.WORK_HOURS` for municipality C (see README).

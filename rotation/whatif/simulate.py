@@ -31,9 +31,9 @@ from ..rota import Rota
 from ..solve import Planning
 
 DEADLINE_DAYS = 122  # four months
-#: Default work time per investigation, in hours. Calibrated so that municipality C's rota of
-#: three teams in two-week periods finishes about 88 % of its investigations within four months
-#: (the share of the domain's duration distribution that ends within 120 days); see
+#: Default work time per investigation, in hours: calibrated so that municipality C's rota of
+#: three teams in two-week periods finishes at least 86 % of its investigations within four
+#: months in the median year (the domain's duration table ends 88 % within 120 days); see
 #: :func:`rotation.whatif.compare.calibrate_work_hours` and the README.
 WORK_HOURS = 18.5
 

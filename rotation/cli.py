@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError
+from .explain import FROZEN_WINDOW
 from .pipeline import InvalidRotaError, PlanReport, plan_unit
 from .read import load_unit
 from .replan import replan_unit, swap_periods
@@ -231,7 +232,12 @@ def replan_command(
     if not quiet:
         click.echo("", err=True)
     click.echo(format_replan(replan))
-    if replan.report.result.rota is None and not allow_frozen_changes and replan.report.result.conflicts:
+    conflicts = replan.report.result.conflicts
+    if (
+        replan.report.result.rota is None
+        and not allow_frozen_changes
+        and any(FROZEN_WINDOW in c for c in conflicts)
+    ):
         click.echo("Run again with --allow-frozen-changes to change as few frozen periods as repair this.")
     sys.exit(0 if replan.report.result.rota is not None else 1)
 

@@ -12,10 +12,12 @@ if TYPE_CHECKING:
 
 
 # Rule groups that keep a period's teams in a re-plan or swap, and how a clash names them.
+FROZEN_WINDOW = "(within the frozen window)"
 FIXED = {
-    "frozen": "is frozen (started or within the frozen window)",
-    "kept": "keeps its team (a swap changes only the two periods)",
-    "swap": "is asked for",
+    "started": "{label} has started with team {team} on intake (its days before today are history)",
+    "frozen": "{label} is frozen with team {team} on intake " + FROZEN_WINDOW,
+    "kept": "{label} keeps team {team} on intake (a swap changes only the two periods)",
+    "swap": "{label}: the swap puts team {team} on intake",
 }
 
 
@@ -85,9 +87,7 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
             "manager",
             "teams_on_duty",
             "duty",
-            "frozen",
-            "kept",
-            "swap",
+            *FIXED,
         ):
             by_period[g.period].append(g)
     for p in sorted(by_period):
@@ -102,8 +102,7 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
         reasons = "; ".join(text for g, text in texts if not (g.rule == "manager" and g.team in acting_clash))
         if kept:
             g = kept[0]
-            why = FIXED[g.rule]
-            head = f"{label}: team {g.team} there {why}"
+            head = FIXED[g.rule].format(label=label, team=g.team)
             lines.append(f"{head}, but {reasons}" if reasons else head)
             continue
         if need and conflict:

@@ -157,6 +157,7 @@ def replan_unit(
         officers=frozenset((o.person, o.date) for o in published.officers),
         acting=published.acting,
         frozen_periods=frozenset(frozen),
+        started=frozenset(p.index for p in planning.grid.periods if p.start < today),
         allow_frozen_changes=allow_frozen_changes,
         balance_slack=balance_slack,
     )

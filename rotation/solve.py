@@ -194,6 +194,8 @@ def plan(
         name = "broken rules" if relax else "changed frozen periods"
         broken = sum(g.penalty * lit.Not() for lit, g in soft)
         if not run.stages(m, [(name, broken, 1, 0.0)], later=6):
+            if run.log and run.log[-1].status == "INFEASIBLE":  # a clash no frozen period causes
+                return run.result(None, conflicts=explain(planning, baseline=baseline))
             return run.result(None)
 
     team = [(n, e, sc, slack) for n, e, sc, _ in _objective_stages(m, planning.unit)]

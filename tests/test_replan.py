@@ -428,7 +428,7 @@ def test_frozen_period_made_impossible_is_named(
     assert result.rota is None
     assert not (tmp_path / "v2").exists()
     assert any(
-        c.startswith(f"2027-04-26–2027-05-09: team {team} there is frozen") and "2027-05-03" in c
+        c.startswith(f"2027-04-26–2027-05-09 is frozen with team {team} on intake") and "2027-05-03" in c
         for c in result.conflicts
     ), result.conflicts
 
@@ -437,7 +437,7 @@ def test_frozen_period_made_impossible_is_named(
         "--today", TODAY, "--time-limit", TIME_LIMIT, "--quiet",
     )  # fmt: skip
     assert code == 1, output
-    assert f"2027-04-26–2027-05-09: team {team} there is frozen" in output
+    assert f"2027-04-26–2027-05-09 is frozen with team {team} on intake" in output
     assert "--allow-frozen-changes" in output
     assert not (tmp_path / "cli").exists()
 
@@ -458,6 +458,41 @@ def test_allow_frozen_changes_changes_one_frozen_period(
     assert validate_folder(load_unit(unit), out, since=TODAY) == []
     period_rows = [r for r in read_csv(out / "changes.csv") if r["kind"] == "period"]
     assert [int(r["period"]) for r in period_rows] == changed
+
+
+def test_a_started_period_keeps_its_team_even_when_frozen_ones_may_change(
+    published: Path, broken_frozen: tuple[Path, str], tmp_path: Path
+) -> None:
+    """Today is 2027-04-28, inside period 8 (from 2027-04-26): its days so far are history, so
+    its team cannot change, even with --allow-frozen-changes (before: the solver changed it and
+    the validator rejected the result, exit 3). The clash is named, and no flag is suggested."""
+    unit, team = broken_frozen
+    for flag in ((), ("--allow-frozen-changes",)):
+        code, output = run(
+            "replan", unit, "--published", published, "--out", tmp_path / "cli",
+            "--today", "2027-04-28", "--time-limit", TIME_LIMIT, "--quiet", *flag,
+        )  # fmt: skip
+        assert code == 1, output
+        assert f"2027-04-26–2027-05-09 has started with team {team} on intake" in output, output
+        assert "2027-05-03" in output and "Run again" not in output
+        assert not (tmp_path / "cli").exists()
+
+
+def test_a_clash_outside_the_frozen_window_is_named_with_or_without_the_flag(
+    published: Path, tmp_path: Path
+) -> None:
+    """Team C's manager p03 is sick from 2027-05-03 to the end of August: period 15
+    (2027-08-02–08-15) then has no team that can take intake, and it is not frozen on
+    2027-04-30. The flag cannot help, so it is not suggested; with it the reason still shows."""
+    unit = copy_unit(tmp_path / "unit", [("p03", "2027-05-03", "2027-08-31")])
+    for flag in ((), ("--allow-frozen-changes",)):
+        code, output = run(
+            "replan", unit, "--published", published, "--out", tmp_path / "cli",
+            "--today", "2027-04-30", "--freeze-weeks", "2", "--time-limit", TIME_LIMIT, "--quiet", *flag,
+        )  # fmt: skip
+        assert code == 1, output
+        assert "2027-08-02–2027-08-15" in output, output
+        assert "Run again" not in output
 
 
 # --- swaps -------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ class Baseline:
     on_intake: tuple[tuple[str, ...], ...]  # per period
     officers: frozenset[tuple[str, date]] = frozenset()  # (person, day) on duty
     frozen_periods: frozenset[int] = frozenset()  # started or within the frozen window
+    started: frozenset[int] = frozenset()  # begun before today: never change, whatever is allowed
     allow_frozen_changes: bool = False
     balance_slack: float = 0.0  # relative: accept this much worse balance for fewer changes
     pins: dict[int, tuple[str, ...]] = field(default_factory=dict)  # period -> teams (a swap)
@@ -24,11 +25,18 @@ class Baseline:
 
 
 def add_frozen(m: RotaModel, baseline: Baseline) -> None:
-    """Frozen periods keep their teams: one rule group per period, to explain or to relax. In a
-    swap every other period keeps its team ("kept"), the two periods take each other's ("swap")."""
+    """Frozen periods keep their teams: one rule group per period, to explain or to relax. A
+    period begun before today ("started") has history days the re-plan keeps as published, so
+    it keeps its team even where frozen ones may change. In a swap every other period keeps its
+    team ("kept"), the two periods take each other's ("swap")."""
     for p in sorted(baseline.frozen_periods | set(baseline.pins)):
         teams = baseline.pins.get(p, baseline.on_intake[p])
-        rule = "swap" if p in baseline.pins else "kept" if baseline.pins else "frozen"
+        if p in baseline.pins:
+            rule = "swap"
+        elif p in baseline.started:
+            rule = "started"
+        else:
+            rule = "kept" if baseline.pins else "frozen"
         lit = m.group(RuleGroup(rule, team=",".join(teams), period=p, penalty=1))
         for t in m.team_ids:
             m.model.add(m.on_intake[t, p] == int(t in teams)).only_enforce_if(lit)

@@ -22,6 +22,7 @@ from .read import load_unit
 from .rota import DutyDay, DutyOfficer, Rota
 from .solve import Planning, PlanResult, Progress, plan, prepare
 from .solver.stability import Baseline
+from .unit import Unit
 
 CHANGE_COLUMNS = ["kind", "period", "date", "team", "old", "new", "affected"]
 
@@ -183,6 +184,9 @@ def swap_periods(
     a, b = _period(planning, period_a, "PERIOD_A"), _period(planning, period_b, "PERIOD_B")
     if a == b:
         raise InputError("PERIOD_B", "is the same period as PERIOD_A")
+    if set(published.on_intake[a]) == set(published.on_intake[b]):
+        teams = ", ".join(published.on_intake[a])
+        raise InputError("PERIOD_B", f"has the same team as PERIOD_A (team {teams}): nothing to swap")
     for p in (a, b):
         if planning.grid.periods[p].start <= today:
             raise InputError(
@@ -284,7 +288,16 @@ def diff(planning: Planning, published: PublishedPlan, rota: Rota) -> list[Chang
     changes: list[Change] = []
     for p, (old, new) in enumerate(zip(published.on_intake, rota.on_intake, strict=True)):
         if set(old) != set(new):
-            people = sorted({m.id for t in (*old, *new) for m in unit.members(t)})
+            period = planning.grid.periods[p]
+            people = sorted(
+                {
+                    m.id
+                    for t in (*old, *new)
+                    for m in unit.members(t)
+                    # (employed on some day of the period)
+                    if (m.start is None or m.start <= period.end) and (m.end is None or m.end >= period.start)
+                }
+            )
             changes.append(
                 Change("period", p, None, ",".join(new), ",".join(old), ",".join(new), tuple(people))
             )
@@ -320,6 +333,14 @@ def diff(planning: Planning, published: PublishedPlan, rota: Rota) -> list[Chang
                 )
             )
     return changes
+
+
+def _direction(c: Change, person: str, unit: Unit) -> str:
+    """What a change means for one person it affects: the label key of "now …" or "no longer …"."""
+    if c.kind == "period":
+        return "now_on_intake" if unit.person(person).team in c.new.split(",") else "no_longer_on_intake"
+    now = person in c.new.split(",")
+    return f"{'now' if now else 'no_longer'}_{'on_duty' if c.kind == 'duty' else 'acting'}"
 
 
 def _change_row(c: Change) -> dict[str, str]:
@@ -376,6 +397,6 @@ def changes_markdown(planning: Planning, replan: ReplanReport) -> str:
         items = []
         for c in by_person[q]:
             when = c.day.isoformat() if c.day else periods[c.period].label
-            items.append(f"{label('change_' + c.kind, lang)} {when}")
+            items.append(f"{label('change_' + c.kind, lang)} {when}: {label(_direction(c, q, unit), lang)}")
         lines.append(f"- **{names.get(q, q)}** ({q}): {'; '.join(items)}")
     return "\n".join(lines) + "\n"

@@ -210,6 +210,13 @@ def test_change_report_lists_each_changed_duty_day_with_the_people_affected(
         for q in affected:
             assert names[q] in markdown, f"changes.md does not name {q}"
     assert names[s.person] in markdown.split("##")[-1], "the people affected section names the sick person"
+    # Each person reads what changed for them: the sick person is off those days, the
+    # replacement on them (municipality C's unit is Swedish).
+    people = {line.split("**")[1]: line for line in markdown.split("##")[-1].splitlines() if "**" in line}
+    for row in rows:
+        (replacement,) = set(row["new"].split(",")) - set(row["old"].split(","))
+        assert f"{row['date']}: inte längre på mottagning" in people[names[s.person]]
+        assert f"{row['date']}: nu på mottagning" in people[names[replacement]]
 
 
 def test_replan_output_validates_and_names_its_parent(published: Path, sick_leave: SickLeave) -> None:
@@ -458,6 +465,19 @@ def test_allow_frozen_changes_changes_one_frozen_period(
     assert validate_folder(load_unit(unit), out, since=TODAY) == []
     period_rows = [r for r in read_csv(out / "changes.csv") if r["kind"] == "period"]
     assert [int(r["period"]) for r in period_rows] == changed
+    # Those affected by a period change are the two teams' people employed in that period.
+    staff = load_unit(unit)
+    periods = prepare(staff).grid.periods
+    for r in period_rows:
+        period = periods[int(r["period"])]
+        expected = {
+            q.id
+            for q in staff.people
+            if q.team in {*r["old"].split(","), *r["new"].split(",")}
+            and (q.start is None or q.start <= period.end)
+            and (q.end is None or q.end >= period.start)
+        }
+        assert set(r["affected"].split(",")) == expected
 
 
 def test_a_started_period_keeps_its_team_even_when_frozen_ones_may_change(
@@ -554,6 +574,17 @@ def test_swap_that_breaks_a_rule_is_refused_with_the_reason(published: Path, tmp
         for c in refused.report.result.conflicts
     )
     assert not (tmp_path / "api").exists()
+
+
+def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path: Path) -> None:
+    by_period = teams_by_period(published)
+    a = SWAP[0]
+    b = next(p for p in range(a + 1, len(by_period)) if by_period[p] == by_period[a])
+    code, output = run(
+        "swap", MUNICIPALITY_C, a, b, "--plan", published, "--out", tmp_path / "s", "--today", TODAY
+    )
+    assert code == 2 and "nothing to swap" in output, output
+    assert not (tmp_path / "s").exists()
 
 
 def test_a_new_version_goes_to_the_first_free_folder(tmp_path: Path) -> None:

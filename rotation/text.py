@@ -180,9 +180,36 @@ def format_replan(replan: ReplanReport) -> str:
         lines += ["", frame.to_string(index=False), ""]
     if replan.report.violations:
         lines += [f"  - {v}" for v in replan.report.violations[:20]]
+    idle = _without_duty(replan)
+    if idle:
+        people = {p.id: p.name for p in unit.people}
+        lines.append(
+            "No duty days from today on for "
+            + ", ".join(f"{people[q]} ({q})" for q in idle)
+            + ", though they could take some: a re-plan keeps published duty days and moves only "
+            "those it must. A fresh `rotation plan` shares the days out anew."
+        )
     if replan.report.out_dir is not None:
         lines.append(
             f"New version written to {replan.report.out_dir}/ with changes.csv and changes.md "
             "(send changes.md to the people affected)."
         )
     return "\n".join(lines)
+
+
+def _without_duty(replan: ReplanReport) -> list[str]:
+    """Social workers who could be on duty on some intake day from today on, and are on none."""
+    rota, planning = replan.report.result.rota, replan.report.planning
+    if rota is None or not rota.officers or planning.since is None:
+        return []
+    today = planning.since
+    could = {
+        q
+        for (team, p), cell in planning.coverage.cells.items()
+        if team in rota.on_intake[p]
+        for day, officers in cell.officers.items()
+        if day >= today
+        for q in officers
+    }
+    on_duty = {o.person for o in rota.officers if o.date >= today}
+    return sorted(could - on_duty)

@@ -576,6 +576,21 @@ def test_swap_that_breaks_a_rule_is_refused_with_the_reason(published: Path, tmp
     assert not (tmp_path / "api").exists()
 
 
+def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) -> None:
+    """A new hire joins team C on 2027-05-03. The re-plan keeps the published duty days, so
+    they get none; it says so, and that a fresh plan would share the days out."""
+    unit = copy_unit(tmp_path / "unit")
+    with (unit / "staff.csv").open("a", encoding="utf-8", newline="") as f:
+        f.write("p26,Nils Berg,nils.berg@example.se,C,social_worker,1.0,2027-05-03,,\n")
+    code, output = run(
+        "replan", unit, "--published", published, "--out", tmp_path / "v2",
+        "--today", TODAY, "--time-limit", TIME_LIMIT, "--quiet",
+    )  # fmt: skip
+    assert code == 0, output
+    assert not [r for r in read_csv(tmp_path / "v2" / "duty.csv") if r["person"] == "p26"]
+    assert "No duty days from today on for Nils Berg (p26)" in output
+
+
 def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path: Path) -> None:
     by_period = teams_by_period(published)
     a = SWAP[0]

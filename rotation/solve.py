@@ -317,6 +317,10 @@ class _Run:
     log: list[Stage] = field(default_factory=list)
     duty_spent: float = 0.0  # budgeted (deterministic) stages: wall-second equivalents used
     clock_cut: dict[str, float] = field(default_factory=dict)  # see PlanResult.clock_cut
+    # A re-plan's team stages with room (--max-worse): each is first solved with the earlier ones
+    # held at their values (assumed literals), then given its room once a stage without room
+    # (the changes) comes: the room is measured from the values a fresh plan reaches.
+    held: list[cp_model.IntVar] = field(default_factory=list)
 
     def left(self) -> float:
         return self.time_limit - (time.monotonic() - self.started)
@@ -343,6 +347,9 @@ class _Run:
         previous: dict[int, int] | None = None  # the last stage's solution
         first_logged = len(self.log)
         for i, (name, expr, unit_scale, slack) in enumerate(specs):
+            if self.held and not (slack and name in OBJECTIVE_TERMS):
+                m.model.clear_assumptions()  # the team terms get their room now
+                self.held = []
             if budget is not None:
                 # Deterministic: this stage's share (by STAGE_WEIGHT) of what is left once every
                 # stage still to come has its fixed cost.
@@ -397,6 +404,14 @@ class _Run:
             # stability. The stage's figures are then measured on the final solution.
             m.caps[name] = round((stage.value + slack * abs(stage.value)) * unit_scale)
             m.model.add(expr <= m.caps[name])
+            if slack and name in OBJECTIVE_TERMS:
+                # Held exactly while the later team terms are solved: otherwise a later one spends
+                # this room (acting days 20 -> 0), is then held at its own better value, and the
+                # changes the room was for cannot use it (measured: 4 periods changed, not 2).
+                held = m.model.new_bool_var(f"held[{name}]")
+                m.model.add(expr <= round(stage.value * unit_scale)).only_enforce_if(held)
+                self.held.append(held)
+                m.model.add_assumptions([held])
             _hint(m, values)
             previous = values
             if name == "rest" and stage.value == 0 and not any(s.name == "broken rules" for s in self.log):

@@ -576,6 +576,25 @@ def test_swap_that_breaks_a_rule_is_refused_with_the_reason(published: Path, tmp
     assert not (tmp_path / "api").exists()
 
 
+def test_more_room_never_changes_more_periods(published: Path, tmp_path: Path) -> None:
+    """p13 and p14 (team B) away 2027-08-16 to 08-27: some periods must change. --max-worse
+    lets the team terms be worse in order to change fewer periods, never more (before, a later
+    term spent the room, was then held at its own better value, and 4 periods changed, not 2)."""
+    unit = copy_unit(
+        tmp_path / "unit", [("p13", "2027-08-16", "2027-08-27"), ("p14", "2027-08-16", "2027-08-27")]
+    )
+    changed = {}
+    for worse in (0.0, 0.1):
+        out = tmp_path / f"v2-{worse}"
+        replan = replan_unit(
+            unit, published, out, today=date(2027, 6, 4), balance_slack=worse, time_limit=TIME_LIMIT
+        )
+        assert replan.report.valid, replan.report.result.conflicts
+        changed[worse] = changed_periods(published, out)
+    assert changed[0.0], "the absences force a change"
+    assert len(changed[0.1]) <= len(changed[0.0]), changed
+
+
 def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) -> None:
     """A new hire joins team C on 2027-05-03. The re-plan keeps the published duty days, so
     they get none; it says so, and that a fresh plan would share the days out."""

@@ -35,6 +35,7 @@ class PublishedPlan:
     officers: tuple[DutyOfficer, ...]
     version: int
     fingerprint: str
+    today: date | None = None  # a re-plan's or swap's today: days before it are history there
 
     @property
     def acting(self) -> frozenset[tuple[str, date, str]]:
@@ -105,9 +106,11 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
             DutyOfficer(date.fromisoformat(r["date"]), int(r["period"]), r["team"], r["person"], r["role"])
             for _, r in _rows(folder / "duty.csv")
         )
-    version = 1
+    version, today = 1, None
     if (folder / "version.json").exists():
-        version = int(json.loads((folder / "version.json").read_text(encoding="utf-8")).get("version", 1))
+        meta = json.loads((folder / "version.json").read_text(encoding="utf-8"))
+        version = int(meta.get("version", 1))
+        today = date.fromisoformat(meta["today"]) if meta.get("today") else None
     digest = hashlib.sha256()
     for name in ("rota.csv", "duty_days.csv", "duty.csv"):
         if (folder / name).exists():
@@ -120,7 +123,18 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
         officers,
         version,
         digest.hexdigest()[:16],
+        today,
     )
+
+
+def _check_today(published: PublishedPlan, today: date) -> None:
+    """A new version cannot re-open days its parent already made history."""
+    if published.today is not None and today < published.today:
+        raise InputError(
+            "--today",
+            f"{today} is before {published.today}, the today of version {published.version} "
+            f"({published.folder}): its days before then are history",
+        )
 
 
 def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
@@ -152,6 +166,7 @@ def replan_unit(
     unit = load_unit(unit_dir)
     planning = prepare(unit, since=today)
     published = read_published(published_dir, planning)
+    _check_today(published, today)
     frozen = frozen_periods(planning, today, freeze_weeks)
     base = Baseline(
         on_intake=published.on_intake,
@@ -181,6 +196,7 @@ def swap_periods(
     unit = load_unit(unit_dir)
     planning = prepare(unit, since=today)
     published = read_published(plan_dir, planning)
+    _check_today(published, today)
     a, b = _period(planning, period_a, "PERIOD_A"), _period(planning, period_b, "PERIOD_B")
     if a == b:
         raise InputError("PERIOD_B", "is the same period as PERIOD_A")

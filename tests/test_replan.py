@@ -595,6 +595,18 @@ def test_more_room_never_changes_more_periods(published: Path, tmp_path: Path) -
     assert len(changed[0.1]) <= len(changed[0.0]), changed
 
 
+def test_a_new_version_cannot_reopen_its_parents_history(sick_leave: SickLeave, tmp_path: Path) -> None:
+    """The re-plan's version 2 made the days before 2027-04-01 history; a re-plan of it from
+    an earlier today would re-open them."""
+    code, output = run(
+        "replan", sick_leave.unit, "--published", sick_leave.out, "--out", tmp_path / "v3",
+        "--today", "2027-03-01", "--quiet",
+    )  # fmt: skip
+    assert code == 2, output
+    assert "2027-03-01 is before 2027-04-01, the today of version 2" in output
+    assert not (tmp_path / "v3").exists()
+
+
 def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) -> None:
     """A new hire joins team C on 2027-05-03. The re-plan keeps the published duty days, so
     they get none; it says so, and that a fresh plan would share the days out."""

@@ -257,14 +257,27 @@ def replan_command(
     help="Folder for the new version (default: PLAN_DIR.vN beside it, the first free N).",
 )
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
 def swap_command(
-    unit_dir: Path, period_a: str, period_b: str, plan_dir: Path, out_dir: Path | None, today: datetime | None
+    unit_dir: Path,
+    period_a: str,
+    period_b: str,
+    plan_dir: Path,
+    out_dir: Path | None,
+    today: datetime | None,
+    time_limit: float,
 ) -> None:
     """Let the teams of PERIOD_A and PERIOD_B trade: each a date inside the period, or its number
     as in rota.csv (the first period is 0; the terminal table and rota.xlsx count from 1)."""
     with _user_errors():
         replan = swap_periods(
-            unit_dir, plan_dir, period_a, period_b, out_dir, today=today.date() if today else None
+            unit_dir,
+            plan_dir,
+            period_a,
+            period_b,
+            out_dir,
+            today=today.date() if today else None,
+            time_limit=time_limit,
         )
     click.echo(format_replan(replan))
     sys.exit(0 if replan.report.result.rota is not None else 1)

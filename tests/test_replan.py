@@ -525,7 +525,20 @@ def test_valid_swap_is_applied_and_validated(published: Path, tmp_path: Path) ->
     before = teams_by_period(published)
     assert before[a] != before[b]
     out = tmp_path / "swapped"
-    code, output = run("swap", MUNICIPALITY_C, a, b, "--plan", published, "--out", out, "--today", TODAY)
+    code, output = run(
+        "swap",
+        MUNICIPALITY_C,
+        a,
+        b,
+        "--plan",
+        published,
+        "--out",
+        out,
+        "--today",
+        TODAY,
+        "--time-limit",
+        TIME_LIMIT,
+    )
     assert code == 0, output
     after = teams_by_period(out)
     assert after[a] == before[b] and after[b] == before[a]

@@ -129,6 +129,25 @@ def test_forecast_cli_writes_a_demand_file_the_planner_reads(tmp_path: Path) -> 
     assert planned.demand.weekly_referrals is not None and len(planned.demand.weekly_referrals) == 52
 
 
+def test_weekly_history_keeps_every_week_whatever_its_date_column(tmp_path: Path) -> None:
+    """Weekly counts on Mondays are whole weeks, in a `date` column as in `week_start`: the
+    last one is not cut as an incomplete week (it was, under `date`)."""
+    from rotation.whatif.forecast import read_history
+
+    mondays = pd.date_range("2024-01-01", periods=20, freq="7D")
+    for column in ("date", "week_start"):
+        rows = "".join(f"{d.date()},{40 + i}\n" for i, d in enumerate(mondays))
+        (tmp_path / "h.csv").write_text(f"{column},count\n" + rows, encoding="utf-8")
+        weekly = read_history(tmp_path / "h.csv")
+        assert list(weekly.index) == list(mondays) and weekly.iloc[-1] == 59, column
+    # Per-day rows still lose a last week that is not complete.
+    days = pd.date_range("2024-01-01", "2024-03-13", freq="D")  # ends on a Wednesday
+    (tmp_path / "d.csv").write_text(
+        "date,count\n" + "".join(f"{d.date()},3\n" for d in days), encoding="utf-8"
+    )
+    assert read_history(tmp_path / "d.csv").index[-1] == pd.Timestamp("2024-03-04")  # not 03-11
+
+
 def test_bad_history_is_one_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "history.csv"
     bad.write_text("date,referrals\n2024-01-01,40\n2024-01-08,forty\n")

@@ -104,7 +104,10 @@ def read_history(path: str | Path) -> pd.Series:
     first, last = weekly.index.min(), weekly.index.max()
     full = pd.date_range(first, last, freq="7D")
     weekly = weekly.reindex(full, fill_value=0.0).astype(float)
-    if count_col is None or date_col == "date":
+    # Rows of weekly counts (a count each, every date a Monday, one per week) are whole weeks,
+    # whatever the date column is called.
+    weekly_rows = count_col is not None and bool((days.dt.day_of_week == 0).all()) and monday.is_unique
+    if (count_col is None or date_col == "date") and not weekly_rows:
         # Per-report or per-day rows: the first and last weeks may be incomplete.
         if days.min().weekday() != 0:
             weekly = weekly.iloc[1:]

@@ -92,3 +92,24 @@ def test_more_capacity_never_makes_deadlines_worse(arrivals, works, lengths, own
     late_high = np.maximum(high.close - cases.deadline, 0)
     assert (high.close <= cases.deadline).sum() >= (low.close <= cases.deadline).sum()
     assert late_high.sum() <= late_low.sum()
+
+
+def test_per_year_figures_are_per_52_weeks_on_a_shorter_horizon() -> None:
+    """17 three-week periods are 51 weeks: a person's uninterrupted weeks and overtime are
+    scaled to a year of 52, so organisations with other period lengths compare fairly."""
+    from dataclasses import replace
+    from pathlib import Path
+
+    from rotation.read import load_unit
+    from rotation.rota import assign_managers, strict_cycle
+    from rotation.solve import prepare
+    from rotation.whatif.simulate import flow_setup, simulate
+
+    unit = load_unit(Path(__file__).resolve().parent.parent / "examples" / "municipality-c")
+    unit = replace(unit, rules=replace(unit.rules, period_weeks=3, weeks=51), pins=())
+    planning = prepare(unit)
+    setup = flow_setup(planning, assign_managers(planning.coverage, strict_cycle(planning.grid)))
+    sim = simulate(setup, 2, 0)
+    worked = setup.capacity.sum(axis=1) > 0
+    assert setup.horizon_days == 51 * 7
+    assert np.isclose(sim.protected_weeks_per_person, setup.protected_weeks[worked].mean() * 52 / 51)

@@ -306,7 +306,9 @@ def simulate(setup: FlowSetup, years: int, seed: int | np.random.SeedSequence = 
     share = np.bincount(yr, weights=in_time, minlength=years) / np.maximum(n_cases, 1)
     days_late = np.bincount(yr, weights=late_days, minlength=years) / np.maximum(n_late, 1)
     investigators = max(int((setup.capacity.sum(axis=1) > 0).sum()), 1)
-    overtime = np.bincount(yr, weights=outcome.overtime[measured], minlength=years) / investigators
+    # "A year" is 52 weeks: a horizon of whole periods may be shorter (17 x 3 weeks = 51).
+    per_year = 52 * 7 / setup.horizon_days
+    overtime = np.bincount(yr, weights=outcome.overtime[measured], minlength=years) / investigators * per_year
 
     # Open caseload per person, over the weeks each person is employed.
     employed = setup.employed_weeks[:, : len(samples)] & (setup.capacity.sum(axis=1) > 0)[:, None]
@@ -355,7 +357,7 @@ def simulate(setup: FlowSetup, years: int, seed: int | np.random.SeedSequence = 
         burst_p90=burst_p90,
         new_investigations=n_cases,
         team_curves=team_curves,
-        protected_weeks_per_person=float(setup.protected_weeks[has_capacity].mean()),
+        protected_weeks_per_person=float(setup.protected_weeks[has_capacity].mean()) * per_year,
     )
 
 

@@ -78,6 +78,27 @@ def test_seed_reproduces_and_differs(unit) -> None:
     assert not np.array_equal(a.new_investigations, c.new_investigations)
 
 
+def test_organisations_share_their_random_years(unit, monkeypatch) -> None:
+    """Common random numbers: two organisations of one horizon see the same reports (the same
+    investigations each year), so their columns differ by the organisation, not by luck."""
+    import importlib
+
+    compare_module = importlib.import_module("rotation.whatif.compare")  # (the package exports compare())
+    seen = []
+
+    def recording(setup, years, seed):  # type: ignore[no-untyped-def]
+        result = simulate(setup, years, seed)
+        seen.append(result)
+        return result
+
+    monkeypatch.setattr(compare_module, "simulate", recording)
+    scenarios = [Scenario(3, 2), Scenario(3, 2, dedicated_intake=True)]
+    compare(unit, scenarios, CompareOptions(years=3, seed=5, time_limit=2), jobs=1)
+    rotating, dedicated = seen
+    assert np.array_equal(rotating.new_investigations, dedicated.new_investigations)
+    assert not np.array_equal(rotating.share_in_time, dedicated.share_in_time), "they still differ"
+
+
 def test_regroup_spreads_seniors_and_part_timers(unit) -> None:
     org = regroup(unit, Scenario(4, 1))
     teams = [t.id for t in org.unit.teams]

@@ -351,6 +351,12 @@ def diff(planning: Planning, published: PublishedPlan, rota: Rota) -> list[Chang
     return changes
 
 
+def change_kind(c: Change, frozen: list[int], lang: str) -> str:
+    """What changed, in words; a frozen period that changed (--allow-frozen-changes) says so."""
+    text = label("change_" + c.kind, lang)
+    return f"{text} ({label('frozen_changed', lang)})" if c.kind == "period" and c.period in frozen else text
+
+
 def _direction(c: Change, person: str, unit: Unit) -> str:
     """What a change means for one person it affects: the label key of "now …" or "no longer …"."""
     if c.kind == "period":
@@ -402,7 +408,7 @@ def changes_markdown(planning: Planning, replan: ReplanReport) -> str:
         old = ", ".join(names.get(x, x) for x in c.old.split(",") if x) if c.kind != "period" else c.old
         new = ", ".join(names.get(x, x) for x in c.new.split(",") if x) if c.kind != "period" else c.new
         lines.append(
-            f"| {label('change_' + c.kind, lang)} | {when} | {c.team} | {old or '–'} | {new or '–'} |"
+            f"| {change_kind(c, replan.frozen, lang)} | {when} | {c.team} | {old or '–'} | {new or '–'} |"
         )
     lines += ["", f"## {label('affected', lang)}", ""]
     by_person: dict[str, list[Change]] = {}

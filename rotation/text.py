@@ -9,7 +9,7 @@ import pandas as pd
 
 from .labels import SHORT, label, person_label, short_label, week_number
 from .pipeline import PlanReport
-from .replan import ReplanReport
+from .replan import ReplanReport, change_kind
 from .solve import Stage
 
 MAXIMISED = ("person_intake_min",)  # stages that maximise a term (as its negative)
@@ -166,7 +166,7 @@ def format_replan(replan: ReplanReport) -> str:
         frame = pd.DataFrame(
             [
                 {
-                    label("what", lang): label("change_" + c.kind, lang),
+                    label("what", lang): change_kind(c, replan.frozen, lang),
                     label("when", lang): c.day.isoformat() if c.day else periods[c.period].label,
                     label("team", lang): c.team,
                     label("before", lang): c.old or "–",

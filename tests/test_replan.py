@@ -478,6 +478,13 @@ def test_allow_frozen_changes_changes_one_frozen_period(
             and (q.end is None or q.end >= period.start)
         }
         assert set(r["affected"].split(",")) == expected
+    # The changed frozen period is marked so in the message sent out (the unit is Swedish).
+    marked = [
+        line
+        for line in (out / "changes.md").read_text(encoding="utf-8").splitlines()
+        if "låst period, ändrad" in line
+    ]
+    assert len(marked) == 1 and periods[8].label in marked[0], marked
 
 
 def test_a_started_period_keeps_its_team_even_when_frozen_ones_may_change(

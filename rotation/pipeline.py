@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -9,6 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from .errors import InputError
 from .labels import label
 from .metrics import RotaMetrics, rota_metrics
 from .outputs import (
@@ -149,6 +151,8 @@ def plan_unit(
     :class:`InvalidRotaError` if the validator rejects a rota the solver called valid.
     """
     unit = load_unit(unit_dir)
+    if out_dir is not None:
+        _check_replaceable(Path(out_dir), unit.name)  # (before the solver's time, not after)
     planning = prepare(unit)
     result = plan(
         planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers, duty_mode=duty_mode
@@ -185,6 +189,8 @@ def write_plan(
     in version.json (default: version 1 without a parent)."""
     planning, rota = report.planning, report.result.rota
     assert rota is not None
+    if version is None:
+        _check_replaceable(Path(out_dir), planning.unit.name)
     report.metrics = rota_metrics(planning, rota)
     with atomic_folder(out_dir, replace=version is None) as tmp:
         write_tables(tmp, planning, rota, report.metrics)
@@ -201,6 +207,30 @@ def write_plan(
             extra(tmp)
     report.out_dir = out_dir
     return report
+
+
+def _check_replaceable(out: Path, unit_name: str) -> None:
+    """A fresh plan may replace an earlier fresh plan of the same unit (running the same command
+    again), but never a re-plan's or swap's version, nor another unit's plan: those are what
+    staff have been sent, and their history would be lost."""
+    try:
+        version = json.loads((out / "version.json").read_text(encoding="utf-8")).get("version", 1)
+    except (OSError, ValueError):
+        version = 1
+    if version != 1:
+        raise InputError(
+            str(out),
+            f"holds version {version} of a plan (a re-plan or swap); a fresh plan would replace it: "
+            "choose another --out, or re-plan with `rotation replan`",
+        )
+    try:
+        unit = json.loads((out / "summary.json").read_text(encoding="utf-8")).get("unit")
+    except (OSError, ValueError):
+        return
+    if unit is not None and unit != unit_name:
+        raise InputError(
+            str(out), f"holds the plan of unit '{unit}', not '{unit_name}'; choose another --out"
+        )
 
 
 def _check(report: PlanReport, relax: bool) -> None:

@@ -429,6 +429,25 @@ def test_plan_refuses_to_overwrite_a_folder_that_is_not_a_plan(make_unit, tmp_pa
     assert {p.name for p in out.iterdir()} == {"letter.txt"}
 
 
+def test_plan_refuses_to_replace_a_replans_version_or_another_units_plan(make_unit, tmp_path, tiny_out):
+    """A re-plan's or swap's version is what staff have been sent, with its history; another
+    unit's plan is not this one's. A fresh plan replaces neither (it replaces its own, above)."""
+    tiny, _ = tiny_out
+    other = tmp_path / "other"
+    shutil.copytree(tiny, other)
+    before = {p.name: p.read_bytes() for p in other.iterdir()}
+    result = plan(small_unit(make_unit), other)
+    assert result.exit_code == 2 and "holds the plan of unit" in result.output, result.output
+    version = tmp_path / "v2"
+    shutil.copytree(tiny, version)
+    (version / "version.json").write_text(
+        '{"version": 2, "parent": null, "command": "replan"}', encoding="utf-8"
+    )
+    result = run("plan", TINY, "--out", version, "--quiet")
+    assert result.exit_code == 2 and "holds version 2 of a plan" in result.output, result.output
+    assert {p.name: p.read_bytes() for p in other.iterdir()} == before
+
+
 # --- absence kinds are private ------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from .pipeline import InvalidRotaError, PlanReport, plan_unit
 from .read import load_unit
 from .replan import replan_unit, swap_periods
 from .solve import explain, prepare, rota_exists
-from .text import format_replan, format_report
+from .text import MAXIMISED, format_replan, format_report
 
 
 def main() -> None:
@@ -118,6 +118,8 @@ def _progress_printer():  # type: ignore[no-untyped-def]
         if last.get(stage) == value:
             return
         last[stage] = value
+        if stage.startswith(MAXIMISED):  # shown as the load itself, as in the stage table
+            stage, value, bound = f"{stage} (max)", -value, -bound
         text = f"  solving {stage:<17} best {value:>10.2f}  bound {bound:>10.2f}  {seconds:6.1f} s"
         if terminal:
             click.echo("\r" + text, nl=False, err=True)

@@ -102,6 +102,7 @@ LABELS: dict[str, dict[str, str]] = {
     "changes_title": {"sv": "Ändringar i mottagningsschemat", "en": "Changes to the intake rota"},
     "changes_version": {"sv": "Version", "en": "Version"},
     "frozen": {"sv": "Låsta perioder", "en": "Frozen periods"},
+    "valid_rota": {"sv": "Giltigt schema (alla regler följs)", "en": "Valid rota (every rule obeyed)"},
     "frozen_changed": {"sv": "låst period, ändrad", "en": "frozen period, changed"},
     "changed_periods": {"sv": "Ändrade perioder", "en": "Changed periods"},
     "changed_duty": {"sv": "Ändrade mottagningsdagar", "en": "Changed duty days"},

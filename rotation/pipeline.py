@@ -116,6 +116,13 @@ class PlanReport:
         )
         rows.append(
             {
+                label("figure", lang): label("valid_rota", lang),
+                label("plan", lang): label("yes" if self.valid else "no", lang),
+                label("cycle", lang): label("no" if self.cycle.violations else "yes", lang),
+            }
+        )
+        rows.append(
+            {
                 label("figure", lang): label("status", lang),
                 label("plan", lang): self.result.status,
                 label("cycle", lang): "",

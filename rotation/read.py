@@ -39,6 +39,22 @@ ABSENCE_COLUMNS = ("person", "start", "end", "kind")
 DEMAND_COLUMNS = ("week_start", "referrals")
 SEASONAL_PROFILES = ("se-school", "none")
 LANGUAGES = ("sv", "en")
+# Absence kinds as a Swedish team leader writes them (the kind is private and used for nothing,
+# but a typo should still be caught).
+SWEDISH_KINDS = {
+    "semester": "vacation",
+    "sjuk": "sick",
+    "sjukdom": "sick",
+    "utbildning": "training",
+    "kurs": "training",
+    "tjänstledig": "leave",
+    "tjänstledighet": "leave",
+    "föräldraledig": "leave",
+    "föräldraledighet": "leave",
+    "ledig": "leave",
+    "övrigt": "other",
+    "annat": "other",
+}
 UNIT_KEYS = ("name", "timezone", "country", "language")
 # The tables of unit.toml, as written there: [table] or [[table]] (one per team, season, pin).
 TABLES = {
@@ -714,8 +730,13 @@ def _read_absences(folder: Path, people: dict[str, Person]) -> list[Absence]:
         start, end = rec.date("start"), rec.date("end")
         if end < start:
             raise rec.error("end", f"{end} is before start {start}")
-        kind = rec.text("kind")
+        written = rec.text("kind")
+        kind = SWEDISH_KINDS.get(written.lower(), written.lower())
         if kind not in ABSENCE_KINDS:
-            raise rec.error("kind", f"expected one of {', '.join(ABSENCE_KINDS)}, got {kind!r}")
+            raise rec.error(
+                "kind",
+                f"expected one of {', '.join(ABSENCE_KINDS)} (or in Swedish: "
+                f"{', '.join(sorted(SWEDISH_KINDS))}), got {written!r}",
+            )
         absences.append(Absence(person=person, start=start, end=end, kind=kind))
     return absences

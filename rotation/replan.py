@@ -233,9 +233,11 @@ def _period(planning: Planning, text: str, field_name: str) -> int:
             day = date.fromisoformat(text)
         except ValueError:
             raise InputError(field_name, f"expected a period number or a date, got {text!r}") from None
+        if not periods[0].start <= day <= periods[-1].end:
+            raise InputError(
+                field_name, f"{day} is outside the rota ({periods[0].start} to {periods[-1].end})"
+            )
         p = planning.grid.period_of(day)
-        if day < periods[0].start:
-            p = -1
     if not 0 <= p < len(periods):
         raise InputError(field_name, f"period {p} is outside 0–{len(periods) - 1}")
     return p

@@ -65,6 +65,7 @@ def format_report(report: PlanReport) -> str:
     lines += ["", pd.DataFrame(rows).to_string(index=False), ""]
     if report.metrics and report.metrics.people:
         people = pd.DataFrame(report.metrics.people_rows())[list(PEOPLE_SUMMARY)]
+        people = people.sort_values(["team", "person"], kind="stable")
         lines.append(people.rename(columns=lambda c: short_label(c, lang)).to_string(index=False))
         legend = [f"{short_label(k, lang)}: {person_label(k, lang)}" for k in PEOPLE_SUMMARY if k in SHORT]
         lines += [textwrap.fill("; ".join(legend), 100, initial_indent="  ", subsequent_indent="  "), ""]
@@ -109,6 +110,8 @@ def format_report(report: PlanReport) -> str:
     if report.violations:
         lines.append("The validator lists:")
         lines += [f"  - {v}" for v in report.violations[:20]]
+        if report.out_dir is not None:
+            lines.append(f"Written to {report.out_dir}/ — NOT A VALID ROTA: it breaks the rules above.")
     elif report.out_dir is not None:
         files = ", ".join(sorted(p.name for p in report.out_dir.iterdir()))
         lines.append(f"Validated and written to {report.out_dir}/: {files}.")

@@ -618,3 +618,24 @@ def test_weekday_names_in_english_and_swedish(weekdays: str, expected: tuple[int
     folder = base_unit(tmp_path / "unit")
     set_cell("staff.csv", 8, "weekdays", weekdays)(folder)
     assert load_unit(folder).person("b2").weekdays == expected
+
+
+def test_absence_kinds_may_be_written_in_swedish(tmp_path: Path) -> None:
+    """A Swedish team leader writes semester, sjuk, utbildning …: read as the kinds they are
+    (any case); a word that is no kind in either language is still an error."""
+    from rotation.read import load_unit
+
+    folder = base_unit(tmp_path / "unit")
+    rows = list(csv.DictReader((folder / "absences.csv").open(encoding="utf-8")))
+    assert len(rows) >= 1
+    words = ["Semester", "sjuk", "utbildning", "tjänstledig", "övrigt"]
+    with (folder / "absences.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["person", "start", "end", "kind"], lineterminator="\n")
+        writer.writeheader()
+        for word in words:
+            writer.writerow({**rows[0], "kind": word})
+    kinds = [a.kind for a in load_unit(folder).absences]
+    assert kinds == ["vacation", "sick", "training", "leave", "other"]
+    set_cell("absences.csv", 2, "kind", "sjukt")(folder)
+    result = CliRunner().invoke(cli, ["check", str(folder)])
+    assert result.exit_code == 2 and "got 'sjukt'" in result.output

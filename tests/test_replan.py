@@ -653,6 +653,13 @@ def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path:
     assert not (tmp_path / "s").exists()
 
 
+def test_a_swap_date_outside_the_rota_is_named(published: Path, tmp_path: Path) -> None:
+    code, output = run(
+        "swap", MUNICIPALITY_C, "2026-05-10", "2027-05-24", "--plan", published, "--today", TODAY
+    )
+    assert code == 2 and "2026-05-10 is outside the rota (2027-01-04 to 2028-01-02)" in output, output
+
+
 def test_a_new_version_goes_to_the_first_free_folder(tmp_path: Path) -> None:
     """A swap's default folder is PLAN.vN: after a re-plan wrote PLAN.v2, the next is PLAN.v3."""
     plan_dir = tmp_path / "plan"

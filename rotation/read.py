@@ -105,7 +105,7 @@ def load_unit(folder: str | Path) -> Unit:
     people = _read_staff(folder, team_ids)
     by_id = {p.id: p for p in people}
     _check_team_people(toml, teams, by_id)
-    absences = _read_absences(folder, by_id)
+    absences = _read_absences(folder, by_id, rules.start + timedelta(weeks=rules.weeks, days=-1))
     seasons = _read_seasons(toml, rules)
     pins = _read_pins(toml, rules, team_ids)
     weights = _read_weights(toml)
@@ -719,7 +719,9 @@ def _weekdays(rec: _Record) -> tuple[int, ...]:
     return tuple(sorted(set(days)))
 
 
-def _read_absences(folder: Path, people: dict[str, Person]) -> list[Absence]:
+def _read_absences(folder: Path, people: dict[str, Person], last_day: date) -> list[Absence]:
+    """The absences; one without an end (a long sick leave, end not known yet) lasts to
+    ``last_day``, the rota's last day."""
     if not (folder / "absences.csv").exists() and not (folder / "absences.xlsx").exists():
         return []
     absences: list[Absence] = []
@@ -727,7 +729,7 @@ def _read_absences(folder: Path, people: dict[str, Person]) -> list[Absence]:
         person = rec.text("person")
         if person not in people:
             raise rec.error("person", f"{person!r} is not in the staff list")
-        start, end = rec.date("start"), rec.date("end")
+        start, end = rec.date("start"), rec.optional_date("end") or max(last_day, rec.date("start"))
         if end < start:
             raise rec.error("end", f"{end} is before start {start}")
         written = rec.text("kind")

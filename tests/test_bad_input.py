@@ -639,3 +639,14 @@ def test_absence_kinds_may_be_written_in_swedish(tmp_path: Path) -> None:
     set_cell("absences.csv", 2, "kind", "sjukt")(folder)
     result = CliRunner().invoke(cli, ["check", str(folder)])
     assert result.exit_code == 2 and "got 'sjukt'" in result.output
+
+
+def test_an_absence_without_an_end_lasts_to_the_rotas_last_day(tmp_path: Path) -> None:
+    """A long sick leave whose end is not known yet: an empty end means to the rota's end."""
+    from rotation.read import load_unit
+
+    folder = base_unit(tmp_path / "unit")
+    set_cell("absences.csv", 2, "end", "")(folder)
+    unit = load_unit(folder)
+    last = unit.rules.start + timedelta(weeks=unit.rules.weeks, days=-1)
+    assert unit.absences[0].end == last

@@ -53,6 +53,15 @@ def test_table_has_every_column(comparison) -> None:
     assert all(0 < s <= 1 for s in shares)
 
 
+def test_a_dedicated_groups_own_members_count_in_uninterrupted_weeks(comparison, unit) -> None:
+    """The intake group's four social workers have no uninterrupted investigation weeks: the
+    per-person figure counts them (it left them out: 50.8 weeks against about 42)."""
+    dedicated = comparison.outcomes[1].row
+    workers = sum(1 for p in unit.people if p.is_social_worker)
+    assert dedicated["dedicated_intake"]
+    assert dedicated["uninterrupted_weeks"] <= 52 * (workers - 4) / workers + 0.5, dedicated
+
+
 def test_the_text_table_stays_narrow_and_keeps_each_reason(comparison) -> None:
     """A long status reason goes below the table, not into a column as wide as itself."""
     from rotation.whatif.cli import format_table

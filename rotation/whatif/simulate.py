@@ -344,7 +344,9 @@ def simulate(setup: FlowSetup, years: int, seed: int | np.random.SeedSequence = 
             continue
         curve = mean_counts[rows].sum(axis=0) / np.maximum(fte, 0.1)
         team_curves[team] = [round(float(x), 2) for x in curve]
-    has_capacity = setup.capacity.sum(axis=1) > 0
+    # Everyone who works: a dedicated intake group's members count too, with no uninterrupted
+    # investigation weeks, so the figure compares organisations over the same people.
+    counted = (setup.capacity.sum(axis=1) > 0) | (np.array(setup.worker_team) == "intake")
     return SimResult(
         years=years,
         share_in_time=share,
@@ -357,7 +359,7 @@ def simulate(setup: FlowSetup, years: int, seed: int | np.random.SeedSequence = 
         burst_p90=burst_p90,
         new_investigations=n_cases,
         team_curves=team_curves,
-        protected_weeks_per_person=float(setup.protected_weeks[has_capacity].mean()) * per_year,
+        protected_weeks_per_person=float(setup.protected_weeks[counted].mean()) * per_year,
     )
 
 

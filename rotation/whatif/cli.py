@@ -192,8 +192,12 @@ def format_table(result: Comparison) -> str:
     frame = frame.astype(object).where(frame.notna(), "–")
     frame = frame.set_index("scenario").T
     frame.index = [label(c, lang) for c in frame.index]
-    with pd.option_context("display.max_columns", None, "display.width", 250):
-        return "\n".join([frame.to_string(), *notes])
+    # Many organisations: the columns wrap into blocks, each with the row labels, instead of
+    # one line as wide as all of them.
+    return "\n".join([frame.to_string(line_width=TABLE_WIDTH), *notes])
+
+
+TABLE_WIDTH = 120
 
 
 def _atomic_text(path: Path, text: str) -> None:

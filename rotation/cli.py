@@ -119,7 +119,7 @@ def _progress_printer():  # type: ignore[no-untyped-def]
             return
         last[stage] = value
         if stage.startswith(MAXIMISED):  # shown as the load itself, as in the stage table
-            stage, value, bound = f"{stage} (max)", -value, -bound
+            stage, value, bound = f"{stage} (max)", -value + 0.0, -bound + 0.0  # (no "-0.00")
         text = f"  solving {stage:<17} best {value:>10.2f}  bound {bound:>10.2f}  {seconds:6.1f} s"
         if terminal:
             click.echo("\r" + text, nl=False, err=True)
@@ -203,7 +203,14 @@ def check_command(unit_dir: Path, time_limit: float) -> None:
     default=0.0,
     show_default=True,
     type=click.FloatRange(0, 100),
-    help="Accept up to this many percent worse balance to change fewer periods.",
+    help="Accept up to this many percent worse balance to change fewer periods (and, with "
+    "--rebalance-duty, fewer duty days).",
+)
+@click.option(
+    "--rebalance-duty",
+    is_flag=True,
+    help="Share duty days after the frozen window out anew, balance first (someone new or back "
+    "gets their share); published days are kept where the balance allows.",
 )
 @click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--quiet", is_flag=True, help="No progress lines.")
@@ -215,6 +222,7 @@ def replan_command(
     today: datetime | None,
     allow_frozen_changes: bool,
     max_worse: float,
+    rebalance_duty: bool,
     time_limit: float,
     quiet: bool,
 ) -> None:
@@ -228,6 +236,7 @@ def replan_command(
             today=today.date() if today else None,
             allow_frozen_changes=allow_frozen_changes,
             balance_slack=max_worse / 100,
+            rebalance_duty=rebalance_duty,
             time_limit=time_limit,
             progress=None if quiet else _progress_printer(),
         )

@@ -160,8 +160,11 @@ def replan_unit(
     balance_slack: float = 0.0,
     time_limit: float = 30.0,
     progress: Progress | None = None,
+    rebalance_duty: bool = False,
 ) -> ReplanReport:
-    """Re-plan with the current inputs against a published plan (see the module docstring)."""
+    """Re-plan with the current inputs against a published plan (see the module docstring).
+    ``rebalance_duty``: share duty days after the frozen window out anew, balance first (for
+    someone new or back), keeping published days only where the balance allows."""
     today = today or date.today()
     unit = load_unit(unit_dir)
     planning = prepare(unit, since=today)
@@ -176,6 +179,7 @@ def replan_unit(
         started=frozenset(p.index for p in planning.grid.periods if p.start < today),
         allow_frozen_changes=allow_frozen_changes,
         balance_slack=balance_slack,
+        rebalance_duty=rebalance_duty,
     )
     result = plan(planning, time_limit=time_limit, progress=progress, baseline=base)
     return _finish(planning, published, result, out_dir, today, frozen, "replan")

@@ -487,16 +487,25 @@ def _person_stages(m: RotaModel, baseline: Baseline | None = None) -> list[Stage
     """Person-level stages. A re-plan first keeps the published duty days (frozen ones first),
     then the published acting-manager days: people plan their weeks around them, so within the
     teams the re-plan chose, such a day moves only when it must; the balance terms then use
-    what freedom is left."""
-    stages: list[StageSpec] = []
-    if baseline is not None:
-        stages.append(("changed frozen duty days", changed_duty_days(m, baseline, frozen=True), 1, 0.0))
-        stages.append(("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0))
-        stages.append(("changed acting days", changed_acting_days(m, baseline), 1, 0.0))
+    what freedom is left. With ``rebalance_duty`` the caseload and intake balance come before the
+    unfrozen duty days (each with ``balance_slack`` of room, at least PERSON_SLACK), so someone
+    new or back gets their share; then as many published days as that balance allows are kept,
+    and then duty is spread and holiday-adjacent days shared."""
+    balance: list[StageSpec] = []
     for term in PERSON_TERMS:
         slack = PERSON_SLACK if term in _TOLERANT else 0.0
-        stages.append((term, m.terms[term], SCALE if term in _SCALED else 1, slack))
-    return stages
+        balance.append((term, m.terms[term], SCALE if term in _SCALED else 1, slack))
+    if baseline is None:
+        return balance
+    keep_frozen = ("changed frozen duty days", changed_duty_days(m, baseline, frozen=True), 1, 0.0)
+    keep_duty = ("changed duty days", changed_duty_days(m, baseline, frozen=False), 1, 0.0)
+    keep_acting = ("changed acting days", changed_acting_days(m, baseline), 1, 0.0)
+    if not baseline.rebalance_duty:
+        return [keep_frozen, keep_duty, keep_acting, *balance]
+    room = max(PERSON_SLACK, baseline.balance_slack)
+    fair = [(name, expr, scale, room) for name, expr, scale, _ in balance if name in _TOLERANT]
+    spread_out = [spec for spec in balance if spec[0] not in _TOLERANT]
+    return [keep_frozen, keep_acting, *fair, keep_duty, *spread_out]
 
 
 def _solve_stage(

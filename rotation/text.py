@@ -12,6 +12,7 @@ from .pipeline import PlanReport
 from .replan import ReplanReport, change_kind
 from .solve import Stage
 
+TEXT_WIDTH = 100  # the width prose on the terminal wraps at
 MAXIMISED = ("person_intake_min",)  # stages that maximise a term (as its negative)
 PEOPLE_SUMMARY = (
     "team",
@@ -68,7 +69,10 @@ def format_report(report: PlanReport) -> str:
         people = people.sort_values(["team", "person"], kind="stable")
         lines.append(people.rename(columns=lambda c: short_label(c, lang)).to_string(index=False))
         legend = [f"{short_label(k, lang)}: {person_label(k, lang)}" for k in PEOPLE_SUMMARY if k in SHORT]
-        lines += [textwrap.fill("; ".join(legend), 100, initial_indent="  ", subsequent_indent="  "), ""]
+        lines += [
+            textwrap.fill("; ".join(legend), TEXT_WIDTH, initial_indent="  ", subsequent_indent="  "),
+            "",
+        ]
     lines.append(pd.DataFrame(report.comparison()).to_string(index=False))
     lines.append("")
     lines.append(f"{label('status', lang)}: {result.status}, {result.seconds:.2f} s.")
@@ -150,7 +154,7 @@ def format_replan(replan: ReplanReport) -> str:
         kept = "Periods kept as published"
     else:
         what, kept = "re-plan", "Frozen periods (started or within the frozen window)"
-    lines = [f"{unit.name}: {what} in version {replan.published.version} ({replan.published.folder})"]
+    lines = [f"{unit.name}: {what}, from version {replan.published.version} ({replan.published.folder})"]
     lines.append(f"{kept}: {len(replan.frozen)}")
     if result.rota is None:
         lines.append(f"Solver status: {result.status} — no new version written.")
@@ -174,8 +178,7 @@ def format_replan(replan: ReplanReport) -> str:
                     label("team", lang): c.team,
                     label("before", lang): c.old or "–",
                     label("after", lang): c.new or "–",
-                    label("affected", lang): ", ".join(names.get(q, q) for q in c.affected[:6])
-                    + (" …" if len(c.affected) > 6 else ""),
+                    label("affected", lang): _first_names(c.affected, names),
                 }
                 for c in changes
             ]
@@ -186,18 +189,26 @@ def format_replan(replan: ReplanReport) -> str:
     idle = _without_duty(replan)
     if idle:
         people = {p.id: p.name for p in unit.people}
-        lines.append(
+        notice = (
             "No duty days from today on for "
             + ", ".join(f"{people[q]} ({q})" for q in idle)
             + ", though they could take some: a re-plan keeps published duty days and moves only "
-            "those it must. A fresh `rotation plan` shares the days out anew."
+            "those it must."
         )
+        lines += textwrap.wrap(notice, TEXT_WIDTH, break_on_hyphens=False)
+        lines.append("To share the days after the frozen window out anew: replan with --rebalance-duty.")
     if replan.report.out_dir is not None:
         lines.append(
             f"New version written to {replan.report.out_dir}/ with changes.csv and changes.md "
             "(send changes.md to the people affected)."
         )
     return "\n".join(lines)
+
+
+def _first_names(people: tuple[str, ...], names: dict[str, str], most: int = 3) -> str:
+    """The first ``most`` people by name, then how many more (changes.md lists them all)."""
+    shown = ", ".join(names.get(q, q) for q in people[:most])
+    return shown + (f" +{len(people) - most}" if len(people) > most else "")
 
 
 def _without_duty(replan: ReplanReport) -> list[str]:

@@ -627,12 +627,18 @@ def test_a_new_version_cannot_reopen_its_parents_history(sick_leave: SickLeave, 
     assert not (tmp_path / "v3").exists()
 
 
-def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) -> None:
-    """A new hire joins team C on 2027-05-03. The re-plan keeps the published duty days, so
-    they get none; it says so, and that a fresh plan would share the days out."""
+def _with_new_hire(tmp_path: Path) -> Path:
+    """Municipality C with a new hire in team C from 2027-05-03 (after today, 2027-04-01)."""
     unit = copy_unit(tmp_path / "unit")
     with (unit / "staff.csv").open("a", encoding="utf-8", newline="") as f:
         f.write("p26,Nils Berg,nils.berg@example.se,C,social_worker,1.0,2027-05-03,,\n")
+    return unit
+
+
+def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) -> None:
+    """A new hire joins team C on 2027-05-03. The re-plan keeps the published duty days, so
+    they get none; it says so, and how to share the days out anew."""
+    unit = _with_new_hire(tmp_path)
     code, output = run(
         "replan", unit, "--published", published, "--out", tmp_path / "v2",
         "--today", TODAY, "--time-limit", TIME_LIMIT, "--quiet",
@@ -640,6 +646,38 @@ def test_a_replan_says_who_gets_no_duty_days(published: Path, tmp_path: Path) ->
     assert code == 0, output
     assert not [r for r in read_csv(tmp_path / "v2" / "duty.csv") if r["person"] == "p26"]
     assert "No duty days from today on for Nils Berg (p26)" in output
+    assert "--rebalance-duty" in output
+    assert max(len(line) for line in output.splitlines() if "/" not in line) <= 100, output  # (paths)
+
+
+def test_rebalance_duty_gives_a_new_hire_their_share_and_keeps_the_frozen_grid(
+    published: Path, tmp_path: Path
+) -> None:
+    """With --rebalance-duty the balance comes before keeping published duty days after the
+    frozen window: the new hire gets duty days (at least as many as the colleague with the
+    fewest since they started), the frozen periods' duty grid is as published, and the rota
+    validates."""
+    unit = _with_new_hire(tmp_path)
+    code, output = run(
+        "replan", unit, "--published", published, "--out", tmp_path / "v2",
+        "--today", TODAY, "--time-limit", TIME_LIMIT, "--quiet", "--rebalance-duty",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "No duty days from today on" not in output
+    rows = read_csv(tmp_path / "v2" / "duty.csv")
+    team_c = {r["id"] for r in read_csv(unit / "staff.csv") if r["team"] == "C" and r["role"] != "manager"}
+    since_start: dict[str, int] = dict.fromkeys(team_c, 0)
+    for r in rows:
+        if r["person"] in team_c and r["date"] >= "2027-05-03":
+            since_start[r["person"]] += 1
+    colleagues = [n for q, n in since_start.items() if q != "p26" and n]
+    assert since_start["p26"] >= min(colleagues) > 0, since_start
+    old_grid, new_grid = officers(published), officers(tmp_path / "v2")
+    frozen = {r["date"] for r in read_csv(published / "duty.csv") if int(r["period"]) in FROZEN}
+    assert {k: v for k, v in new_grid.items() if k[0] in frozen} == {
+        k: v for k, v in old_grid.items() if k[0] in frozen
+    }
+    assert validate_folder(load_unit(unit), tmp_path / "v2", since=TODAY) == []
 
 
 def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ class Baseline:
     started: frozenset[int] = frozenset()  # begun before today: never change, whatever is allowed
     allow_frozen_changes: bool = False
     balance_slack: float = 0.0  # relative: accept this much worse balance for fewer changes
+    rebalance_duty: bool = False  # person level: balance before keeping unfrozen duty days
     pins: dict[int, tuple[str, ...]] = field(default_factory=dict)  # period -> teams (a swap)
     acting: frozenset[tuple[str, date, str]] = frozenset()  # (team, day, person) acting manager
 

@@ -212,6 +212,12 @@ def check_command(unit_dir: Path, time_limit: float) -> None:
     help="Share duty days after the frozen window out anew, balance first (someone new or back "
     "gets their share); published days are kept where the balance allows.",
 )
+@click.option(
+    "--relax",
+    is_flag=True,
+    help="If no rota obeys every rule, write the least-bad one (started and frozen periods kept), "
+    "marked not valid; exit code 1.",
+)
 @click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def replan_command(
@@ -223,6 +229,7 @@ def replan_command(
     allow_frozen_changes: bool,
     max_worse: float,
     rebalance_duty: bool,
+    relax: bool,
     time_limit: float,
     quiet: bool,
 ) -> None:
@@ -237,6 +244,7 @@ def replan_command(
             allow_frozen_changes=allow_frozen_changes,
             balance_slack=max_worse / 100,
             rebalance_duty=rebalance_duty,
+            relax=relax,
             time_limit=time_limit,
             progress=None if quiet else _progress_printer(),
         )
@@ -250,7 +258,9 @@ def replan_command(
         and any(FROZEN_WINDOW in c for c in conflicts)
     ):
         click.echo("Run again with --allow-frozen-changes to change as few frozen periods as repair this.")
-    sys.exit(0 if replan.report.result.rota is not None else 1)
+    elif replan.report.result.rota is None and conflicts and not relax:
+        click.echo("Fix one of them, or run again with --relax for the least-bad rota.")
+    sys.exit(_exit_code(replan.report))
 
 
 @cli.command("swap")

@@ -161,10 +161,13 @@ def replan_unit(
     time_limit: float = 30.0,
     progress: Progress | None = None,
     rebalance_duty: bool = False,
+    relax: bool = False,
 ) -> ReplanReport:
     """Re-plan with the current inputs against a published plan (see the module docstring).
     ``rebalance_duty``: share duty days after the frozen window out anew, balance first (for
-    someone new or back), keeping published days only where the balance allows."""
+    someone new or back), keeping published days only where the balance allows. ``relax``: when
+    no rota obeys every rule, write the least-bad one (started and frozen periods still kept),
+    marked not valid."""
     today = today or date.today()
     unit = load_unit(unit_dir)
     planning = prepare(unit, since=today)
@@ -181,8 +184,8 @@ def replan_unit(
         balance_slack=balance_slack,
         rebalance_duty=rebalance_duty,
     )
-    result = plan(planning, time_limit=time_limit, progress=progress, baseline=base)
-    return _finish(planning, published, result, out_dir, today, frozen, "replan")
+    result = plan(planning, time_limit=time_limit, progress=progress, baseline=base, relax=relax)
+    return _finish(planning, published, result, out_dir, today, frozen, "replan", relax)
 
 
 def swap_periods(
@@ -263,6 +266,7 @@ def _finish(
     today: date,
     frozen: list[int],
     command: str,
+    relax: bool = False,
 ) -> ReplanReport:
     report = PlanReport(planning, result, baseline(planning))
     replan = ReplanReport(report, published, frozen, command=command)
@@ -287,7 +291,7 @@ def _finish(
         write_csv(folder / "changes.csv", CHANGE_COLUMNS, rows)
         (folder / "changes.md").write_text(changes_markdown(planning, replan), encoding="utf-8")
 
-    write_plan(report, Path(out_dir), since=today, extra=write_changes, version=version)
+    write_plan(report, Path(out_dir), relax=relax, since=today, extra=write_changes, version=version)
     return replan
 
 

@@ -123,6 +123,7 @@ PERSON_TOLERANCE = 0.01  # relative gap at which a person-level balance stage st
 # 2.22 % at 1 %, 1.91 % at 0.5 %, 1.80 % at 0.25 %, 1.66 % at 0.1 %, 1.72 % at none; back-to-back
 # days rise as it shrinks (municipality C: 44 at 1 %, 52 at 0.1 %).
 PERSON_SLACK = 0.001
+PROMISES = ("started", "frozen", "kept", "swap")  # a re-plan's rule groups --relax keeps
 _TOLERANT = ("person_caseload", "person_intake_max", "person_intake_min")
 _SCALED = ("rest", "caseload", "intake_fairness", "person_caseload", "person_intake_max", "person_intake_min")
 StageSpec = tuple[str, Any, float, float]  # name, expression, scale to the term's unit, slack
@@ -185,7 +186,13 @@ def plan(
     if baseline is not None:
         add_frozen(m, baseline)
     allow_frozen = baseline is not None and baseline.allow_frozen_changes
-    soft = [(lit, g) for lit, g in _groups(m) if relax or (g.rule == "frozen" and allow_frozen)]
+    # A relaxed re-plan still keeps what it promised: started periods, and frozen ones unless
+    # changes are allowed (a swap's periods too).
+    soft = [
+        (lit, g)
+        for lit, g in _groups(m)
+        if (relax and g.rule not in PROMISES) or (g.rule == "frozen" and allow_frozen)
+    ]
     soft_ids = {lit.index for lit, _ in soft}
     for lit in m.group_literals:
         if lit.index not in soft_ids:

@@ -108,18 +108,26 @@ def format_report(report: PlanReport) -> str:
         lines += [f"  - {v}" for v in report.cycle.violations[:3]]
     else:
         lines.append("The strict cycle obeys every hard rule. " + _versus_cycle(report))
-    if result.broken:
-        lines.append("Relaxed plan: these rules are broken:")
-        lines += [f"  - {b}" for b in result.broken]
+    lines += _broken(report)
     if report.violations:
-        lines.append("The validator lists:")
-        lines += [f"  - {v}" for v in report.violations[:20]]
         if report.out_dir is not None:
             lines.append(f"Written to {report.out_dir}/ — NOT A VALID ROTA: it breaks the rules above.")
     elif report.out_dir is not None:
         files = ", ".join(sorted(p.name for p in report.out_dir.iterdir()))
         lines.append(f"Validated and written to {report.out_dir}/: {files}.")
     return "\n".join(lines)
+
+
+def _broken(report: PlanReport) -> list[str]:
+    """A relaxed plan's broken rules and what the validator says of it."""
+    lines = []
+    if report.result.broken:
+        lines.append("Relaxed plan: these rules are broken:")
+        lines += [f"  - {b}" for b in report.result.broken]
+    if report.violations:
+        lines.append("The validator lists:")
+        lines += [f"  - {v}" for v in report.violations[:20]]
+    return lines
 
 
 def _versus_cycle(report: PlanReport) -> str:
@@ -184,8 +192,7 @@ def format_replan(replan: ReplanReport) -> str:
             ]
         )
         lines += ["", frame.to_string(index=False), ""]
-    if replan.report.violations:
-        lines += [f"  - {v}" for v in replan.report.violations[:20]]
+    lines += _broken(replan.report)
     idle = _without_duty(replan)
     if idle:
         people = {p.id: p.name for p in unit.people}
@@ -197,7 +204,13 @@ def format_replan(replan: ReplanReport) -> str:
         )
         lines += textwrap.wrap(notice, TEXT_WIDTH, break_on_hyphens=False)
         lines.append("To share the days after the frozen window out anew: replan with --rebalance-duty.")
-    if replan.report.out_dir is not None:
+    if replan.report.out_dir is not None and replan.report.violations:
+        lines.append(
+            f"New version written to {replan.report.out_dir}/ — NOT A VALID ROTA: it breaks the "
+            "rules above (`rotation publish` refuses it). Settle how those days are covered, then "
+            "re-plan the published version."
+        )
+    elif replan.report.out_dir is not None:
         lines.append(
             f"New version written to {replan.report.out_dir}/ with changes.csv and changes.md "
             "(send changes.md to the people affected)."

@@ -680,6 +680,33 @@ def test_rebalance_duty_gives_a_new_hire_their_share_and_keeps_the_frozen_grid(
     assert validate_folder(load_unit(unit), tmp_path / "v2", since=TODAY) == []
 
 
+def test_a_relaxed_replan_writes_the_least_bad_rota_keeping_the_frozen_periods(
+    published: Path, tmp_path: Path
+) -> None:
+    """The managers and their deputies are all away in period 9 (the first not frozen): no
+    rota exists. Without --relax the re-plan names the clash and suggests --relax, writing
+    nothing; with it, the least-bad rota is written, marked not valid (exit 1, publish refuses
+    it), with its changes listed, and every frozen period keeps its team."""
+    away = ["p01", "p02", "p03", "p04", "p11", "p17"]  # managers and deputising seniors
+    unit = copy_unit(tmp_path / "unit", [(q, "2027-05-10", "2027-05-23") for q in away])
+    args = ["replan", unit, "--published", published, "--today", TODAY, "--time-limit", TIME_LIMIT, "--quiet"]
+    code, output = run(*args, "--out", tmp_path / "strict")
+    assert code == 1, output
+    assert "2027-05-10" in output and "--relax" in output, output
+    assert not (tmp_path / "strict").exists()
+    code, output = run(*args, "--out", tmp_path / "relaxed", "--relax")
+    assert code == 1, output
+    assert "NOT A VALID ROTA" in output and "Relaxed plan: these rules are broken" in output, output
+    out = tmp_path / "relaxed"
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["valid"] is False and summary["broken_rules"], summary
+    assert (out / "changes.md").is_file()
+    old, new = teams_by_period(published), teams_by_period(out)
+    assert all(old[p] == new[p] for p in FROZEN), changed_periods(published, out)
+    code, output = run("publish", unit, "--plan", out, "--site", tmp_path / "site")
+    assert code == 2 and "not valid" in output, output
+
+
 def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path: Path) -> None:
     by_period = teams_by_period(published)
     a = SWAP[0]

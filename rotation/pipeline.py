@@ -74,7 +74,8 @@ class PlanReport:
             "status": r.status,
             "valid": self.valid,
             "solve_seconds": round(r.seconds, 3),
-            "gap": _num(r.gap),
+            "gap": _num(r.gap),  # every stage's (1.0 where one has no bound)
+            "balance_gap": _num(r.balance_gap),  # without the comfort stages (LP bound 0)
             "objective_order": [s.name for s in r.stages],
             "objective": self.metrics.objective_terms() if self.metrics else None,
             "best_bound": {s.name: _num(s.bound) for s in r.stages},

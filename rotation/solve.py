@@ -74,6 +74,14 @@ class PlanResult:
         """The largest relative gap of any stage (1.0 where a stage has no bound at all)."""
         return max((1.0 if math.isnan(s.gap) else s.gap for s in self.stages), default=0.0)
 
+    @property
+    def balance_gap(self) -> float:
+        """The largest relative gap of the stages whose bounds mean something: the team terms
+        and the person-level balance (caseload peak, highest and lowest intake load), not the
+        comfort stages (back-to-back days, holiday-adjacent days), whose LP bound is 0."""
+        gaps = [s.gap for s in self.stages if s.name.split(" ")[0] not in COMFORT_TERMS and s.gap == s.gap]
+        return max(gaps, default=0.0)
+
 
 PERSON_TERMS = (
     "person_caseload",
@@ -82,6 +90,7 @@ PERSON_TERMS = (
     "duty_bunching",
     "holiday_adjacent_fairness",
 )
+COMFORT_TERMS = ("duty_bunching", "holiday_adjacent_fairness")  # person terms with LP bound 0
 DUTY_SHARE = 0.8  # of the time limit, for the duty grid (sequential mode)
 WRITE_SECONDS = 0.3  # kept at the end of the time limit for reading the grid out
 DEADLINE_FACTOR = 1.5  # duty-grid searches stop on the clock past this many time limits

@@ -875,6 +875,13 @@ def test_stage_figures_are_the_written_rotas(plan_c: Path) -> None:
             room = PERSON_SLACK * abs(stage["stage_value"]) + 1e-4
             assert stage["value"] <= stage["stage_value"] + room, stage
     assert checked == 12
+    # The top-level gaps: every stage's, and the one without the comfort stages (back-to-back
+    # and holiday-adjacent days), whose bound of 0 makes any grid look 100 % off.
+    gaps = {s["term"]: s["gap"] for s in summary["stages"]}
+    comfort = ("duty_bunching", "holiday_adjacent_fairness")
+    assert summary["gap"] == pytest.approx(max(gaps.values()))
+    balance = max(g for t, g in gaps.items() if not t.startswith(comfort))
+    assert summary["balance_gap"] == pytest.approx(balance) and balance < 0.5, gaps
 
 
 def test_a_stage_reports_the_value_later_stages_leave() -> None:

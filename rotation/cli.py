@@ -18,6 +18,7 @@ import click
 from .errors import InputError
 from .explain import FROZEN_WINDOW
 from .pipeline import InvalidRotaError, PlanReport, plan_unit
+from .previous import read_previous
 from .read import load_unit
 from .replan import replan_unit, swap_periods
 from .solve import explain, prepare, rota_exists
@@ -51,6 +52,16 @@ def _user_errors() -> Iterator[None]:
         sys.exit(3)
 
 
+AFTER_OPTION = click.option(
+    "--after",
+    "after_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="The previous horizon's plan folder (last year's): rest, caseload and duty days in a row "
+    "carry over the start.",
+)
+
+
 @cli.command("plan")
 @click.argument("unit_dir", type=click.Path(path_type=Path))
 @click.option(
@@ -79,10 +90,18 @@ def _user_errors() -> Iterator[None]:
     is_flag=True,
     help="When no rota exists, write the least-bad one and list every broken rule.",
 )
+@AFTER_OPTION
 @click.option("--html", is_flag=True, help="Also write report.html: tables and plots for a committee.")
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def plan_command(
-    unit_dir: Path, out_dir: Path, time_limit: float, duty_mode: str, relax: bool, html: bool, quiet: bool
+    unit_dir: Path,
+    out_dir: Path,
+    time_limit: float,
+    duty_mode: str,
+    relax: bool,
+    after_dir: Path | None,
+    html: bool,
+    quiet: bool,
 ) -> None:
     """Plan the intake rota of UNIT_DIR and write it to --out."""
     progress = None if quiet else _progress_printer()
@@ -95,6 +114,7 @@ def plan_command(
             progress=progress,
             duty_mode=duty_mode,
             html=html,
+            after=after_dir,
         )
     if not quiet and sys.stderr.isatty():
         click.echo("", err=True)  # (ends the progress line)
@@ -136,13 +156,15 @@ PROGRESS_EVERY = 5.0
 @cli.command("check")
 @click.argument("unit_dir", type=click.Path(path_type=Path))
 @click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
-def check_command(unit_dir: Path, time_limit: float) -> None:
+@AFTER_OPTION
+def check_command(unit_dir: Path, time_limit: float, after_dir: Path | None) -> None:
     """Check the input files of UNIT_DIR and tell whether a rota exists."""
     try:
         unit = load_unit(unit_dir)
+        before = read_previous(after_dir, unit) if after_dir is not None else None
     except InputError as e:
         _fail_input(e)
-    planning = prepare(unit)
+    planning = prepare(unit, before=before)
     click.echo(
         f"{unit_dir}: input OK — {len(unit.teams)} teams, {len(unit.people)} people, "
         f"{len(unit.absences)} absences, {unit.rules.periods} periods of {unit.rules.period_weeks} weeks."

@@ -11,9 +11,11 @@ import math
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import holidays
 import numpy as np
 
 from .grid import TimeGrid
+from .previous import Before
 from .unit import Unit
 
 
@@ -75,6 +77,56 @@ class Demand:
     person_capacity: dict[str, float]  # FTE x share of the horizon's workdays present
 
 
+def carried_over(
+    unit: Unit, before: Before, mean_new: float, n_weeks: int
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per team and per person: the expected investigations the previous plan's intake opened
+    that are still open in each week of this horizon. A week's new investigations are this
+    unit's estimate for that week (its rate and seasonal profile, or a demand file's figure
+    where it has the week, else ``mean_new``), shared among the teams on intake then and, day
+    by day, among the day's officers."""
+    spec = unit.demand
+    start = unit.rules.start
+    longest = max(spec.duration_days)
+    reach = math.ceil(longest / 7) + 1  # weeks back that can still be open
+    s = survival(spec.duration_days, reach + n_weeks + 1)
+    years = range(start.year - 2, start.year + 1)
+    free = holidays.country_holidays(unit.country, years=years, categories=("public", "de_facto"))
+
+    def week_new(monday: date) -> float:
+        if spec.weekly_referrals is not None:
+            known = spec.weekly_referrals.get(monday)
+            return known * spec.investigation_share if known is not None else mean_new
+        multiplier = se_school_multiplier(monday) if spec.seasonal == "se-school" else 1.0
+        return (spec.referrals_per_week or 0.0) * multiplier * spec.investigation_share
+
+    def still_open(monday: date, cases: float) -> np.ndarray:
+        k = (start - monday).days // 7
+        return cases * s[k : k + n_weeks] if k <= reach else np.zeros(n_weeks)
+
+    on_intake: dict[date, int] = {}
+    for periods in before.intake.values():
+        for first, _ in periods:
+            on_intake[first] = on_intake.get(first, 0) + 1
+    teams: dict[str, np.ndarray] = {}
+    for team, periods in before.intake.items():
+        load = np.zeros(n_weeks)
+        for first, end in periods:
+            monday = first - timedelta(days=first.weekday())
+            while monday <= end:
+                load += still_open(monday, week_new(monday) / on_intake[first])
+                monday += timedelta(weeks=1)
+        teams[team] = load
+    people: dict[str, np.ndarray] = {}
+    for (day, _), officers in before.officers.items():
+        monday = day - timedelta(days=day.weekday())
+        workdays = sum(1 for i in range(5) if monday + timedelta(days=i) not in free) or 5
+        share = week_new(monday) / workdays / max(len(officers), 1)
+        for q in officers:
+            people[q] = people.get(q, np.zeros(n_weeks)) + still_open(monday, share)
+    return teams, people
+
+
 def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     spec = unit.demand
     n_weeks = len(grid.weeks)
@@ -99,12 +151,19 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     teams = unit.teams
     # Before the horizon, assume the teams shared intake evenly at the mean rate: what is still
     # open in week w is the tail of the survival curve (or the staff's own open_cases, scaled).
+    # With the previous horizon's plan (grid.before), what its intake opened, still open.
     tail = np.array([s[w + 1 :].sum() for w in range(n_weeks)])
     mean_rate = new.mean() / len(teams)
     baseline = np.zeros((len(teams), n_weeks))
     steady = s[1:].sum()
+    carried_team, carried_person = (
+        carried_over(unit, grid.before, float(new.mean()), n_weeks) if grid.before else ({}, {})
+    )
     for i, team in enumerate(teams):
         given = [p.open_cases for p in unit.social_workers(team.id) if p.open_cases is not None]
+        if not given and grid.before is not None:
+            baseline[i] = carried_team.get(team.id, np.zeros(n_weeks))
+            continue
         start_open = sum(given) if given else mean_rate * steady
         baseline[i] = start_open * tail / steady if steady > 0 else 0
 
@@ -141,6 +200,8 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
         for person in workers:
             if person.open_cases is not None:
                 person_baseline[person.id] = person.open_cases * tail / steady if steady > 0 else tail
+            elif grid.before is not None:
+                person_baseline[person.id] = carried_person.get(person.id, np.zeros(n_weeks))
             elif person in at_start:
                 person_baseline[person.id] = baseline[i] * person.fte / fte_at_start
             else:

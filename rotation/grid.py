@@ -11,6 +11,7 @@ from functools import cached_property
 
 import holidays
 
+from .previous import Before
 from .unit import Unit
 
 SUMMER_WEEKS = range(27, 33)  # ISO weeks 27–32: the Swedish summer holiday weeks
@@ -30,6 +31,7 @@ class Period:
 @dataclass
 class TimeGrid:
     unit: Unit
+    before: Before | None = None  # the previous horizon's plan (``--after``): rest, load, runs
     periods: list[Period] = field(init=False)
     weeks: list[date] = field(init=False)  # Mondays
     public_holidays: dict[date, str] = field(init=False)

@@ -111,6 +111,10 @@ def rota_metrics(planning: Planning, rota: Rota) -> RotaMetrics:
     for i, team in enumerate(unit.teams):
         periods = rota.periods_of(team.id)
         rests = [(b - a - 1) * pw for a, b in itertools.pairwise(periods)]
+        before = planning.grid.before
+        if before is not None and periods:  # the rest across the start, after the previous plan
+            rest = before.rest_weeks(team.id, planning.grid.periods[periods[0]].start)
+            rests = ([rest] if rest is not None else []) + rests
         shortfall += sum(max(0.0, target - r) for r in rests)
         new = float(sum(d.period_new[p] for p in periods))
         acting = sum(1 for row in rota.duty_days if row.team == team.id and row.acting)

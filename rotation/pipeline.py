@@ -23,6 +23,7 @@ from .outputs import (
     write_version,
     write_workbook,
 )
+from .previous import read_previous
 from .read import load_unit
 from .rota import Rota, assign_managers, strict_cycle
 from .solve import Planning, PlanResult, Progress, plan, prepare
@@ -151,9 +152,11 @@ def plan_unit(
     workers: int = 2,
     duty_mode: str = "sequential",
     html: bool = False,
+    after: str | Path | None = None,
 ) -> PlanReport:
     """Plan a unit folder; write the plan folder when a rota was found (and ``out_dir`` given),
-    with ``html`` also a self-contained report.html.
+    with ``html`` also a self-contained report.html. ``after``: the previous horizon's plan
+    folder, whose rest, caseload and duty runs carry over the start (:mod:`rotation.previous`).
 
     Raises :class:`rotation.errors.InputError` for mistakes in the folder and
     :class:`InvalidRotaError` if the validator rejects a rota the solver called valid.
@@ -161,7 +164,7 @@ def plan_unit(
     unit = load_unit(unit_dir)
     if out_dir is not None:
         _check_replaceable(Path(out_dir), unit.name)  # (before the solver's time, not after)
-    planning = prepare(unit)
+    planning = prepare(unit, before=read_previous(after, unit) if after is not None else None)
     result = plan(
         planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers, duty_mode=duty_mode
     )
@@ -175,6 +178,7 @@ def plan_unit(
             rota_rows(planning, result.rota),
             duty_rows(result.rota),
             officer_rows(result.rota) if result.rota.officers else None,
+            before=planning.grid.before,
         )
         _check(report, relax)
         return report
@@ -202,11 +206,14 @@ def write_plan(
     report.metrics = rota_metrics(planning, rota)
     with atomic_folder(out_dir, replace=version is None) as tmp:
         write_tables(tmp, planning, rota, report.metrics)
+        version = version or {"version": 1, "parent": None, "command": "plan"}
+        if planning.grid.before is not None:  # (the validator checks the start against it)
+            version = {**version, "after": str(planning.grid.before.folder.resolve())}
+        write_version(tmp, version)
         report.violations = validate_folder(planning.unit, tmp, since)
         _check(report, relax)
         write_summary(tmp, report.summary())
         write_workbook(tmp, planning, rota, report.metrics, report.comparison())
-        write_version(tmp, version or {"version": 1, "parent": None, "command": "plan"})
         if html:
             from .whatif.report import write_plan_report  # matplotlib: only when asked
 

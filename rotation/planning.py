@@ -12,6 +12,7 @@ from datetime import date
 from .coverage import Coverage, build_coverage
 from .demand import Demand, build_demand
 from .grid import TimeGrid
+from .previous import Before
 from .unit import Unit
 
 
@@ -26,8 +27,9 @@ class Planning:
     since: date | None = None  # a re-plan's today: earlier days are history
 
 
-def prepare(unit: Unit, since: date | None = None) -> Planning:
+def prepare(unit: Unit, since: date | None = None, before: Before | None = None) -> Planning:
     """Everything computed before solving; ``since`` (a re-plan's today) leaves earlier days
-    to history."""
-    grid = TimeGrid(unit)
+    to history; ``before`` (the previous horizon's plan) carries rest, caseload and duty runs
+    over the start."""
+    grid = TimeGrid(unit, before)
     return Planning(unit, grid, build_coverage(grid, since), build_demand(unit, grid), since)

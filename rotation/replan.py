@@ -18,6 +18,7 @@ from .errors import InputError
 from .labels import label
 from .outputs import write_csv
 from .pipeline import PlanReport, baseline, write_plan
+from .previous import read_previous
 from .read import load_unit
 from .rota import DutyDay, DutyOfficer, Rota
 from .solve import Planning, PlanResult, Progress, plan, prepare
@@ -36,6 +37,7 @@ class PublishedPlan:
     version: int
     fingerprint: str
     today: date | None = None  # a re-plan's or swap's today: days before it are history there
+    after: Path | None = None  # the previous horizon's plan it was planned after (``--after``)
 
     @property
     def acting(self) -> frozenset[tuple[str, date, str]]:
@@ -106,11 +108,12 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
             DutyOfficer(date.fromisoformat(r["date"]), int(r["period"]), r["team"], r["person"], r["role"])
             for _, r in _rows(folder / "duty.csv")
         )
-    version, today = 1, None
+    version, today, after = 1, None, None
     if (folder / "version.json").exists():
         meta = json.loads((folder / "version.json").read_text(encoding="utf-8"))
         version = int(meta.get("version", 1))
         today = date.fromisoformat(meta["today"]) if meta.get("today") else None
+        after = Path(meta["after"]) if meta.get("after") else None
     digest = hashlib.sha256()
     for name in ("rota.csv", "duty_days.csv", "duty.csv"):
         if (folder / name).exists():
@@ -124,7 +127,25 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
         version,
         digest.hexdigest()[:16],
         today,
+        after,
     )
+
+
+def _published(unit: Unit, folder: str | Path, today: date) -> tuple[Planning, PublishedPlan]:
+    """The planning of a re-plan or swap as of ``today`` and the plan it starts from; a plan
+    made ``--after`` a previous horizon's plan keeps that plan's carry-over."""
+    planning = prepare(unit, since=today)
+    published = read_published(folder, planning)
+    _check_today(published, today)
+    if published.after is not None:
+        if not (published.after / "rota.csv").is_file():
+            raise InputError(
+                "version.json",
+                f"{published.folder} was planned after {published.after}, which is not there any more",
+                field="after",
+            )
+        planning = prepare(unit, since=today, before=read_previous(published.after, unit))
+    return planning, published
 
 
 def _check_today(published: PublishedPlan, today: date) -> None:
@@ -170,9 +191,7 @@ def replan_unit(
     marked not valid."""
     today = today or date.today()
     unit = load_unit(unit_dir)
-    planning = prepare(unit, since=today)
-    published = read_published(published_dir, planning)
-    _check_today(published, today)
+    planning, published = _published(unit, published_dir, today)
     frozen = frozen_periods(planning, today, freeze_weeks)
     base = Baseline(
         on_intake=published.on_intake,
@@ -201,9 +220,7 @@ def swap_periods(
     only where it must be. Refused, with the reason, when the swap breaks a rule."""
     today = today or date.today()
     unit = load_unit(unit_dir)
-    planning = prepare(unit, since=today)
-    published = read_published(plan_dir, planning)
-    _check_today(published, today)
+    planning, published = _published(unit, plan_dir, today)
     a, b = _period(planning, period_a, "PERIOD_A"), _period(planning, period_b, "PERIOD_B")
     if a == b:
         raise InputError("PERIOD_B", "is the same period as PERIOD_A")

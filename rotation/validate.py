@@ -1,19 +1,23 @@
 """The independent validator: re-checks every hard rule from the inputs and the written rota.
 
 It shares no code with the solver or the time grid: workdays, presence and staffing are
-recomputed here from the unit's raw lists, so a bug in the model cannot hide itself.
+recomputed here from the unit's raw lists, so a bug in the model cannot hide itself. (The
+previous horizon's plan, for the rules across the start, is read with the same CSV reader as
+the planner's, :func:`rotation.previous.read_previous`.)
 """
 
 from __future__ import annotations
 
 import csv
 import itertools
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import holidays
 
+from .previous import Before, read_previous
 from .unit import Unit
 
 
@@ -27,12 +31,30 @@ class Violation:
 
 
 def validate_folder(unit: Unit, out_dir: str | Path, since: date | None = None) -> list[Violation]:
-    """Check ``rota.csv``, ``duty_days.csv`` and ``duty.csv`` in ``out_dir`` against the unit."""
+    """Check ``rota.csv``, ``duty_days.csv`` and ``duty.csv`` in ``out_dir`` against the unit;
+    where ``version.json`` names the previous horizon's plan (``after``), also the rules across
+    the start (rest, duty days in a row), read from that folder."""
     out = Path(out_dir)
     officers = _read(out / "duty.csv") if (out / "duty.csv").exists() else None
     if officers is None and unit.plans_duty:
         return [Violation("file", "duty.csv is missing; the unit plans daily intake duty")]
-    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers, since)
+    before = None
+    after = _after(out)
+    if after is not None:
+        if not (after / "rota.csv").is_file():
+            return [
+                Violation("file", f"version.json: the previous plan {after} is not there to check against")
+            ]
+        before = read_previous(after, unit)
+    return validate_rows(unit, _read(out / "rota.csv"), _read(out / "duty_days.csv"), officers, since, before)
+
+
+def _after(out: Path) -> Path | None:
+    try:
+        after = json.loads((out / "version.json").read_text(encoding="utf-8")).get("after")
+    except (OSError, ValueError):
+        return None
+    return Path(after) if after else None
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -46,11 +68,13 @@ def validate_rows(
     duty_rows: list[dict[str, str]],
     officer_rows: list[dict[str, str]] | None = None,
     since: date | None = None,
+    before: Before | None = None,
 ) -> list[Violation]:
     """Every broken hard rule; ``officer_rows`` (duty.csv) adds the daily duty rules.
 
     ``since`` (a re-plan's today) leaves earlier days out of the day-by-day rules: history
-    cannot be re-planned, only recorded."""
+    cannot be re-planned, only recorded. ``before`` (the previous horizon's plan) adds the
+    rest and the duty days in a row across the start."""
     v: list[Violation] = []
     r = unit.rules
     team_ids = [t.id for t in unit.teams]
@@ -107,6 +131,21 @@ def validate_rows(
                         f"needs {r.min_rest_weeks}",
                     )
                 )
+
+    if before is not None:  # ... and across the start, after the previous plan's last intake
+        for t in team_ids:
+            periods = [p for p in range(n_periods) if t in on[p]]
+            ends = [end for _, end in before.intake.get(t, [])]
+            if periods and ends:
+                rest = (r.start + timedelta(days=periods[0] * days_per_period) - max(ends)).days // 7
+                if rest < r.min_rest_weeks:
+                    v.append(
+                        Violation(
+                            "min_rest",
+                            f"team {t}: {rest} weeks off intake between the previous plan's last "
+                            f"intake (to {max(ends)}) and {label(periods[0])}, needs {r.min_rest_weeks}",
+                        )
+                    )
 
     # Rule 5: pins.
     for pin in unit.pins:
@@ -194,6 +233,20 @@ def validate_rows(
         ]
         v.extend(_check_rows("duty.csv", officer_rows, ("date", "person"), period_of))
         v.extend(_check_officers(unit, on, workdays, free, officer_rows, duty_rows, here, period_of, since))
+        if before is not None and (since is None or since <= r.start):
+            # Runs that go on from the previous plan's last workdays.
+            lead = [r.start - timedelta(days=k) for k in range(21, 0, -1)]
+            lead = [d for d in lead if d.weekday() < 5 and d not in free]
+            earlier = [
+                {"date": d.isoformat(), "person": q}
+                for (d, _), people in before.officers.items()
+                if d >= lead[0]
+                for q in people
+            ]
+            first_days = {w.isoformat() for w in workdays[: r.max_duty_days_in_row]}
+            for x in _check_runs(unit, lead + workdays, earlier + officer_rows, r.start):
+                if x.message[:10] in first_days and x not in v:
+                    v.append(x)
     return v
 
 

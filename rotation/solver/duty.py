@@ -97,6 +97,7 @@ def add_duty_in_row(m: RotaModel) -> None:
     published duty days before today count as taken (a run may cross today)."""
     limit = m.unit.rules.max_duty_days_in_row
     workdays = m.coverage.grid.workdays
+    runs = runs_before(m)
     for team in _teams(m):
         lit = m.group(RuleGroup("duty_in_row", team=team.id))
         for person in m.unit.social_workers(team.id):
@@ -107,6 +108,21 @@ def add_duty_in_row(m: RotaModel) -> None:
                 taken = sum(1 for d in workdays[i : i + limit + 1] if d in past)
                 if window and len(window) + taken > limit:
                     m.model.add(sum(window) <= limit - taken).only_enforce_if(lit)
+            run = min(runs.get(person.id, 0), limit)  # (a longer run is the previous plan's fault)
+            if run:  # a run from the previous plan's last workdays goes on at the start
+                window = [v for v in days[: limit - run + 1] if v is not None]
+                if len(window) > limit - run:
+                    m.model.add(sum(window) <= limit - run).only_enforce_if(lit)
+
+
+def runs_before(m: RotaModel) -> dict[str, int]:
+    """With ``--after``: each person's duty workdays in a row right before the start."""
+    grid = m.coverage.grid
+    if grid.before is None:
+        return {}
+    start = m.unit.rules.start
+    runs = {p.id: grid.before.run_before(p.id, start, m.unit.country) for p in _workers(m)}
+    return {q: n for q, n in runs.items() if n}
 
 
 def add_duty_not_acting(m: RotaModel) -> None:
@@ -336,8 +352,10 @@ def duty_grid(m: RotaModel, values: dict[int, int]) -> DutyGrid | None:
     """The duty grid's rules and terms as the local search needs them, with the acting managers
     of a solution (``values``: variable index -> value) kept; None where the model plans more
     than one team's grid, or in a re-plan."""
-    if len(m.duty_teams) != 1 or m.history:
-        return None  # (nor in a re-plan: the local search does not know the past's days in a row)
+    if len(m.duty_teams) != 1 or m.history or runs_before(m):
+        # (nor in a re-plan, nor after a previous plan's run of duty days: the local search
+        # does not know days in a row before the start)
+        return None
     unit = m.unit
     weeks = unit.rules.introduction_weeks
     workday = {d: i for i, d in enumerate(m.coverage.grid.workdays)}
@@ -389,6 +407,7 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
     }
     index = {day: i for i, day in enumerate(workdays)}
     taken = {(q, index[day]) for q, days in m.history.items() for day in days if day in index}
+    taken |= {(q, -k) for q, n in runs_before(m).items() for k in range(1, n + 1)}
 
     def run(q: str, day: date) -> int:
         """Duty workdays in a row that ``q`` has just before ``day``."""

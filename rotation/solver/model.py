@@ -116,6 +116,22 @@ def add_min_rest(m: RotaModel) -> None:
         for p in range(m.n_periods - 1):
             window = [m.on_intake[t, q] for q in range(p, min(p + gap + 1, m.n_periods))]
             m.model.add(sum(window) <= 1).only_enforce_if(lit)
+        for p, rest in _rest_before(m, t):  # across the start, after the previous plan
+            if rest < r.min_rest_weeks:
+                m.model.add(m.on_intake[t, p] == 0).only_enforce_if(lit)
+
+
+def _rest_before(m: RotaModel, team: str) -> list[tuple[int, int]]:
+    """(period, weeks off intake since the previous plan's last intake of the team) for the
+    periods whose rest so far is below the target: only with ``--after``."""
+    grid = m.coverage.grid
+    if grid.before is None:
+        return []
+    target = m.unit.rules.target_rest_weeks
+    rests = [(p.index, grid.before.rest_weeks(team, p.start)) for p in grid.periods]
+    return [
+        (p, rest) for p, rest in rests if rest is not None and rest < max(target, m.unit.rules.min_rest_weeks)
+    ]
 
 
 def add_staffing(m: RotaModel) -> None:
@@ -193,9 +209,24 @@ def rest_shortfall(m: RotaModel) -> cp_model.LinearExpr:
     """
     r = m.unit.rules
     g, remainder = divmod(r.target_rest_weeks, r.period_weeks)
-    if remainder == 0 and g > 0:
-        return _rest_shortfall_windows(m, int(g))
-    return _rest_shortfall_pairs(m)
+    inside = _rest_shortfall_windows(m, int(g)) if remainder == 0 and g > 0 else _rest_shortfall_pairs(m)
+    return inside + _rest_shortfall_before(m)  # type: ignore[no-any-return]
+
+
+def _rest_shortfall_before(m: RotaModel) -> cp_model.LinearExpr:
+    """With ``--after``: a team's first duty of the horizon falls short by the weeks its rest
+    since the previous plan's last intake lacks."""
+    r = m.unit.rules
+    terms = []
+    for t in m.team_ids:
+        for p, rest in _rest_before(m, t):
+            if rest >= r.target_rest_weeks:
+                continue
+            first = m.model.new_bool_var(f"short_rest_before[{t},{p}]")
+            earlier = [m.on_intake[t, q] for q in range(p)]
+            m.model.add(first >= m.on_intake[t, p] - sum(earlier))
+            terms.append(round((r.target_rest_weeks - rest) * SCALE) * first)
+    return sum(terms) if terms else cp_model.LinearExpr.constant(0)  # type: ignore[return-value]
 
 
 def _rest_shortfall_windows(m: RotaModel, g: int) -> cp_model.LinearExpr:

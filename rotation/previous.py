@@ -1,0 +1,106 @@
+"""The plan before this one (last year's rota): what carries over the new horizon's start.
+
+A unit plans a year at a time. ``rotation plan UNIT --after PREVIOUS`` reads the previous plan
+folder so that the new year starts where the old one ended:
+
+- **rest**: a team on intake just before the start has rested only since; ``min_rest_weeks``
+  holds across the boundary (hard) and ``target_rest_weeks`` counts the weeks before it (soft);
+- **caseload**: the investigations the previous plan's intake opened that are still open
+  (expected, by the duration distribution) are each team's and each person's load at the start,
+  instead of an even share of a steady state (``open_cases`` in staff.csv still wins: it is
+  measured);
+- **days in a row**: duty days right before the start count towards ``max_duty_days_in_row``.
+
+The previous plan's new investigations are estimated with this unit's demand settings (its rate
+and seasonal profile on the previous plan's dates; a demand file's mean where it does not reach
+back).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import holidays
+
+from .errors import InputError
+from .unit import Unit
+
+
+@dataclass(frozen=True)
+class Before:
+    """The previous plan's intake periods and duty days."""
+
+    folder: Path
+    intake: dict[str, list[tuple[date, date]]]  # team -> (first, last day) of each intake period
+    officers: dict[tuple[date, str], list[str]]  # (day, team) -> people on duty
+    last_day: date  # the previous plan's last day
+
+    def rest_weeks(self, team: str, day: date) -> int | None:
+        """Whole weeks off intake between the team's last intake period before ``day`` and
+        ``day``; None when the previous plan never had the team on intake."""
+        ends = [end for _, end in self.intake.get(team, []) if end < day]
+        if not ends:
+            return None
+        return (day - max(ends) - timedelta(days=1)).days // 7
+
+    def duty_days(self, person: str) -> list[date]:
+        return sorted(d for (d, _), people in self.officers.items() if person in people)
+
+    def run_before(self, person: str, start: date, country: str) -> int:
+        """Duty workdays in a row the person has right before ``start`` (none when a workday
+        without duty, in the previous plan or between the plans, comes between)."""
+        days = set(self.duty_days(person))
+        years = range(start.year - 2, start.year + 1)
+        free = holidays.country_holidays(country, years=years, categories=("public", "de_facto"))
+        run, day = 0, start - timedelta(days=1)
+        while True:
+            if day.weekday() < 5 and day not in free:
+                if day not in days:
+                    return run
+                run += 1
+            day -= timedelta(days=1)
+
+
+def read_previous(folder: str | Path, unit: Unit) -> Before:
+    """Read the plan folder ``rotation plan`` (or ``replan``) wrote for the previous horizon."""
+    folder = Path(folder)
+    name = str(folder)
+    if not (folder / "rota.csv").is_file():
+        raise InputError(name, "not a plan folder (no rota.csv); give the previous plan's folder to --after")
+    teams = {t.id for t in unit.teams}
+    intake: dict[str, list[tuple[date, date]]] = {}
+    last = None
+    for row_no, row in _rows(folder / "rota.csv"):
+        first, end = _date(row, "start", "rota.csv", row_no), _date(row, "end", "rota.csv", row_no)
+        last = max(last or end, end)
+        if row.get("team") in teams:  # (a team the unit no longer has carries nothing over)
+            intake.setdefault(row["team"], []).append((first, end))
+    if last is None:
+        raise InputError("rota.csv", f"no rows in {folder}; give the previous plan's folder to --after")
+    if last >= unit.rules.start:
+        raise InputError(
+            name,
+            f"the previous plan runs to {last}, not before this unit's start ({unit.rules.start}); "
+            "--after takes the plan of the horizon before this one",
+        )
+    officers: dict[tuple[date, str], list[str]] = {}
+    if (folder / "duty.csv").is_file():
+        for row_no, row in _rows(folder / "duty.csv"):
+            day = _date(row, "date", "duty.csv", row_no)
+            officers.setdefault((day, row.get("team", "")), []).append(row.get("person", ""))
+    return Before(folder, intake, officers, last)
+
+
+def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(enumerate(csv.DictReader(f), start=2))
+
+
+def _date(row: dict[str, str], field_name: str, file: str, row_no: int) -> date:
+    try:
+        return date.fromisoformat(row.get(field_name) or "")
+    except ValueError:
+        raise InputError(file, "expected a date like 2027-01-04", row=row_no, field=field_name) from None

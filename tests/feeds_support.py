@@ -10,7 +10,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import icalendar
@@ -79,6 +79,35 @@ def write_csv(path: Path, rows: list[dict[str, str]]) -> None:
 def copy_unit(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst)
     return dst
+
+
+def later_plan(unit_dir: Path, plan_dir: Path, weeks: int, root: Path) -> tuple[Path, Path]:
+    """A copy of ``unit_dir`` whose rota starts ``weeks`` later, and ``plan_dir`` moved there:
+    every date of rota.csv, duty_days.csv and duty.csv ``weeks`` later (the same weekdays), as
+    if the unit had been planned again for that horizon — e.g. next year's plan. Returns
+    (unit folder, plan folder)."""
+    shift = timedelta(weeks=weeks)
+    unit = copy_unit(unit_dir, root / "unit")
+    toml = (unit / "unit.toml").read_text(encoding="utf-8")
+    first = re.search(r"^start = (\d{4}-\d{2}-\d{2})", toml, flags=re.M)
+    assert first is not None
+    moved = (date.fromisoformat(first.group(1)) + shift).isoformat()
+    (unit / "unit.toml").write_text(toml[: first.start(1)] + moved + toml[first.end(1) :], encoding="utf-8")
+    plan_copy = copy_plan(plan_dir, root / "plan")
+    for name, columns in (
+        ("rota.csv", ("start", "end")),
+        ("duty_days.csv", ("date",)),
+        ("duty.csv", ("date",)),
+    ):
+        path = plan_copy / name
+        if not path.exists():
+            continue
+        rows = read_csv(path)
+        for row in rows:
+            for column in columns:
+                row[column] = (date.fromisoformat(row[column]) + shift).isoformat()
+        write_csv(path, rows)
+    return unit, plan_copy
 
 
 def feed_files(site: Path) -> list[Path]:

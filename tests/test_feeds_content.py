@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import stat
 import subprocess
 import sys
@@ -177,6 +178,8 @@ def test_personal_feed_has_team_intake_acting_days_and_duty_days(site_c: Path, p
             (day(r["start"]), next_day(r["end"]), f"Mottagning: {team}")
             for r in rota
             if r["team"] == person.team
+            and (person.start is None or date.fromisoformat(r["end"]) >= person.start)
+            and (person.end is None or date.fromisoformat(r["start"]) <= person.end)
         ]
         expected += [
             (day(r["date"]), next_day(r["date"]), f"Tf. chef för Team {r['team']}")
@@ -322,6 +325,21 @@ def test_publish_refuses_an_invalid_plan_and_keeps_the_old_site(tmp_path: Path, 
 def test_publish_refuses_a_plan_of_another_unit(tmp_path: Path, plan_c: Path) -> None:
     result = run("publish", str(TINY), "--plan", str(plan_c), "--site", str(tmp_path / "site"))
     assert_one_line_error(result, "another unit")
+
+
+def test_publish_says_so_when_someone_in_the_plan_left_staff_csv(tmp_path: Path, plan_tiny: Path) -> None:
+    """A person removed from staff.csv after planning: not "another unit", but what to do."""
+    unit_dir = tmp_path / "unit"
+    shutil.copytree(TINY, unit_dir)
+    staff = (unit_dir / "staff.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    (unit_dir / "staff.csv").write_text("".join(line for line in staff if not line.startswith("p07,")))
+    plan = copy_plan(plan_tiny, tmp_path / "plan")
+    write_duty(plan, [duty_row("2027-03-02", "A", "p07", "officer", "0")])
+    result = run("publish", str(unit_dir), "--plan", str(plan), "--site", str(tmp_path / "site"))
+    needle = "duty.csv, row 2, field 'person': 'p07' is in the plan but not in staff.csv"
+    assert_one_line_error(result, needle)
+    assert "end date and re-plan" in result.stderr
+    assert not (tmp_path / "site").exists()
 
 
 def test_publish_refuses_to_overwrite_a_folder_that_is_not_a_site(tmp_path: Path, plan_tiny: Path) -> None:

@@ -15,12 +15,15 @@ from pathlib import Path
 
 from feeds_support import (
     MUNICIPALITY_C,
+    TINY,
     copy_plan,
     copy_unit,
     duty_row,
     free_port,
+    later_plan,
     plan,
     plan_c,
+    plan_tiny,
     read_csv,
     write_duty,
 )
@@ -28,7 +31,7 @@ from feeds_support import (
 from rotation.feeds.site import personal_links, publish
 from rotation.read import load_unit
 
-__all__ = ["plan_c"]  # fixture
+__all__ = ["plan_c", "plan_tiny"]  # fixtures
 
 BIN = Path(sys.executable).parent
 HORIZON = (date(2027, 1, 4), date(2028, 1, 2))
@@ -188,3 +191,37 @@ def test_subscribers_follow_a_replan_exactly(tmp_path: Path, plan_c: Path) -> No
     token = personal.rsplit("/", 1)[1].removesuffix(".ics")
     served = log.read_text()
     assert "GET /p/[redacted] 200" in served and token not in served
+
+
+def test_subscribers_keep_the_earlier_plan_when_the_next_one_is_published(
+    tmp_path: Path, plan_tiny: Path
+) -> None:
+    """The next plan (next year's) published onto the site: the earlier plan's events stay in
+    the subscriber's calendar, once each, and the new plan's join them."""
+    first = copy_plan(plan_tiny, tmp_path / "plan-1")
+    write_duty(first, [duty_row("2027-03-02", "A", "p05", "officer", "0")])
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    site = tmp_path / "site"
+    publish(TINY, first, site, base_url=base)
+    personal = next(link.url for link in personal_links(site) if link.person == "p05")
+    server = serve(site, port, tmp_path / "serve.log")
+    try:
+        subscriber = Subscriber(tmp_path / "client", {"teamA": f"{base}/team-A.ics", "mine": personal})
+        subscriber.sync()
+        before = {name: subscriber.agenda(name) for name in ("teamA", "mine")}
+        assert "2027-03-02 - 2027-03-02 | Intake duty: Team A" in before["mine"]
+
+        unit_2, second = later_plan(TINY, first, 12, tmp_path / "next")  # 2027-05-24 to 2027-08-15
+        publish(unit_2, second, site)
+        subscriber.sync()
+
+        for name, old in before.items():
+            after = subscriber.agenda(name)
+            assert set(old) < set(after), f"{name}: the earlier plan's events stay"
+            assert all(line >= "2027-05-24" for line in set(after) - set(old)), name
+            assert Counter(after).most_common(1)[0][1] == 1 and subscriber.items(name) == len(after), name
+        assert "2027-05-25 - 2027-05-25 | Intake duty: Team A" in subscriber.agenda("mine")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

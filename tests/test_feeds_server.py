@@ -170,6 +170,23 @@ def test_logs_never_carry_a_token(site: Path, caplog: pytest.LogCaptureFixture) 
     assert token not in record.getMessage() and "/p/[redacted]" in record.getMessage()
 
 
+def test_logs_never_carry_a_token_in_a_mistyped_address(site: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """A token is secret however the address is mangled: another case, a missing /p/, a
+    prefix the proxy did not strip, a static server's hashed name."""
+    path = token_path(site)
+    token = path.rsplit("/", 1)[1].removesuffix(".ics")
+    hashed = token_hash(token)
+    tries = [f"/P/{token}.ics", f"/{token}.ics", f"/rota/p/{token}.ics", f"/unit.ics/{token}"]
+    tries.append(f"/{hashed}.ics")
+    with caplog.at_level(logging.INFO), live_server(site) as base:
+        for attempt in tries:
+            assert get(base, attempt)[0] == 404, attempt
+    lines = [r.getMessage() for r in caplog.records if r.name == "rotation.access"]
+    assert len(lines) == len(tries) and all(line.endswith(" 404") for line in lines)
+    assert token not in caplog.text and hashed not in caplog.text
+    assert "GET /unit.ics/[redacted] 404" in lines, "the rest of the path stays readable"
+
+
 def test_the_app_runs_under_another_wsgi_server(site: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Deployable behind any WSGI server: here the standard library's, via ``application``."""
 

@@ -13,6 +13,7 @@ import json
 import re
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -125,21 +126,28 @@ def team_feed(unit: Unit, plan: Plan, team_id: str) -> Feed:
     return Feed(key, text("cal_team", lang, team=team.name, unit=unit.name), _sorted(events))
 
 
-def person_feed(unit: Unit, plan: Plan, person_id: str) -> Feed:
-    """A person's team's intake periods, the days they act as manager, and their duty days."""
+# The team a person was in on a day (their team in staff.csv when not given).
+TeamOn = Callable[[date], str | None]
+
+
+def person_feed(unit: Unit, plan: Plan, person_id: str, team_on: TeamOn | None = None) -> Feed:
+    """The intake periods of the person's team while they are employed (a period counts for
+    the team the person was in when it began, by ``team_on``, so a move keeps the old team's
+    periods before it), the days they act as manager, and their duty days."""
     lang = unit.language
     person = unit.person(person_id)
     key = person_key(person_id)
-    team = unit.team(person.team)
     events = [
         FeedEvent(
             uid(unit, key, "intake", p.start),
             p.start,
             p.end + timedelta(days=1),
-            text("intake", lang, team=team.name),
+            text("intake", lang, team=unit.team(p.team).name),
         )
         for p in plan.intake
-        if p.team == person.team
+        if p.team == (team_on(p.start) if team_on else person.team)
+        and (person.start is None or p.end >= person.start)
+        and (person.end is None or p.start <= person.end)
     ]
     acting = sorted(
         (d for d in plan.managed_days if d.acting and d.manager == person_id),
@@ -169,12 +177,16 @@ def person_feed(unit: Unit, plan: Plan, person_id: str) -> Feed:
     return Feed(key, text("cal_person", lang, person=person.name), _dedupe(_sorted(events)))
 
 
-def all_feeds(unit: Unit, plan: Plan) -> tuple[Feed, list[Feed], dict[str, Feed]]:
-    """The unit feed, one feed per team, and one personal feed per person (by person id)."""
+def all_feeds(
+    unit: Unit, plan: Plan, team_on: Mapping[str, TeamOn] | None = None
+) -> tuple[Feed, list[Feed], dict[str, Feed]]:
+    """The unit feed, one feed per team, and one personal feed per person (by person id);
+    ``team_on``: per person id, the team they were in on a day (see :func:`person_feed`)."""
+    team_on = team_on or {}
     return (
         unit_feed(unit, plan),
         [team_feed(unit, plan, t.id) for t in unit.teams],
-        {p.id: person_feed(unit, plan, p.id) for p in unit.people},
+        {p.id: person_feed(unit, plan, p.id, team_on.get(p.id)) for p in unit.people},
     )
 
 

@@ -1,13 +1,15 @@
 """Read a plan folder written by ``rotation plan`` into frozen records for the feeds.
 
 Only what the feeds need is read: the intake periods (``rota.csv``), who manages each intake
-day (``duty_days.csv``), the validator's verdict (``summary.json``) and, when the planner wrote
-it, each person's own intake-duty days (``duty.csv``). A plan that is not valid is refused.
+day (``duty_days.csv``), the validator's verdict (``summary.json``), when the planner wrote
+it, each person's own intake-duty days (``duty.csv``), and a re-plan's or swap's ``today``
+(``version.json``). A plan that is not valid is refused.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -54,6 +56,10 @@ class Plan:
     intake: tuple[IntakePeriod, ...]
     managed_days: tuple[ManagedDay, ...]
     duty: tuple[DutyDay, ...] | None  # None: the plan folder has no duty.csv
+    today: date | None = None  # a re-plan's or swap's --today (version.json); None for a fresh plan
+    version: int = 1  # version.json's version: 1 for a fresh plan, one more per re-plan or swap
+    fingerprint: str = ""  # of rota.csv, duty_days.csv and duty.csv, as a re-plan names its parent
+    parent: tuple[str, int] | None = None  # the fingerprint and version of the plan re-planned
 
 
 def read_plan(folder: str | Path, unit: Unit) -> Plan:
@@ -88,7 +94,7 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
             ManagedDay(
                 rec.within("date", start, end),
                 rec.known("team", team_ids),
-                rec.known("manager", person_ids, required=False),
+                rec.person("manager", person_ids, required=False),
                 rec.boolean("acting"),
             )
         )
@@ -98,12 +104,44 @@ def read_plan(folder: str | Path, unit: Unit) -> Plan:
             DutyDay(
                 rec.within("date", start, end),
                 rec.known("team", team_ids),
-                rec.known("person", person_ids),
+                rec.person("person", person_ids),
                 rec.known("role", set(DUTY_ROLES)),
             )
             for rec in _rows(folder / "duty.csv", ("date", "period", "team", "person", "role"))
         )
-    return Plan(start, end, tuple(intake), tuple(managed), duty)
+    today, version, parent = _version(folder / "version.json")
+    return Plan(start, end, tuple(intake), tuple(managed), duty, today, version, _fingerprint(folder), parent)
+
+
+def _version(path: Path) -> tuple[date | None, int, tuple[str, int] | None]:
+    """From version.json: the ``today`` a re-plan or swap was made as of (None for a fresh plan),
+    the version, and the parent's fingerprint and version (None for a fresh plan)."""
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None, 1, None
+    if not isinstance(meta, dict):
+        return None, 1, None
+    try:
+        today = date.fromisoformat(meta["today"]) if isinstance(meta.get("today"), str) else None
+    except ValueError:
+        today = None
+    version = meta.get("version")
+    parent = meta.get("parent")
+    parent_id = None
+    if isinstance(parent, dict) and isinstance(parent.get("fingerprint"), str):
+        parent_version = parent.get("version")
+        parent_id = (parent["fingerprint"], parent_version if isinstance(parent_version, int) else 0)
+    return today, version if isinstance(version, int) else 1, parent_id
+
+
+def _fingerprint(folder: Path) -> str:
+    """The plan's fingerprint, computed as ``rotation replan`` computes its parent's."""
+    digest = hashlib.sha256()
+    for name in ("rota.csv", "duty_days.csv", "duty.csv"):
+        if (folder / name).exists():
+            digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _check_valid(path: Path, unit: Unit) -> None:
@@ -166,6 +204,17 @@ class _Record:
         if value not in ("true", "false"):
             raise self.error(field, f"'{value}' is not true or false")
         return value == "true"
+
+    def person(self, field: str, known: set[str], required: bool = True) -> str:
+        value = self.text(field, required)
+        if value and value not in known:
+            raise self.error(
+                field,
+                f"'{value}' is in the plan but not in staff.csv; if they left after the plan was "
+                "made, keep them in staff.csv with an end date and re-plan (or is this the plan "
+                "of another unit?)",
+            )
+        return value
 
     def known(self, field: str, known: set[str], required: bool = True) -> str:
         value = self.text(field, required)

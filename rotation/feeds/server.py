@@ -34,7 +34,10 @@ access_log = logging.getLogger("rotation.access")
 
 SHARED = re.compile(r"/(unit|team-[A-Za-z0-9_-]+)\.ics")
 PERSONAL = re.compile(r"/p/([^/]*)\.ics")
-REDACT = re.compile(r"/p/[^\s\"'?#]*")
+# A personal feed path in any case (/P/…, a mistyped address is a token too), and anything
+# shaped like a token or a token's hash wherever it stands (a path without /p/, a query).
+REDACT = re.compile(r"/p/[^\s\"'?#]*", re.IGNORECASE)
+TOKENISH = re.compile(r"[A-Za-z0-9_-]{40,}")
 
 COMMON_HEADERS = [
     ("X-Robots-Tag", "noindex, nofollow"),
@@ -45,8 +48,9 @@ FEED_CACHE = "private, max-age=300"
 
 
 def redact(text: str) -> str:
-    """Replace the token in anything that looks like a personal feed path."""
-    return REDACT.sub("/p/[redacted]", text)
+    """Replace the token in anything that looks like a personal feed path, and anything that
+    looks like a token (or the hash a static server's file name is) anywhere else."""
+    return TOKENISH.sub("[redacted]", REDACT.sub("/p/[redacted]", text))
 
 
 class RedactTokens(logging.Filter):

@@ -18,10 +18,20 @@ written. An address belongs to one person: when staff.csv gives an id to someone
 name, the old address is withdrawn (its file leaves the site, so it answers 404) and a new
 one is issued, unless the publish is told it is the same person (``same_person``).
 
+A plan speaks for its own horizon only: a feed keeps what the site published before the
+plan's first day (next year's plan keeps last year's events and the old plan's remaining
+weeks, for :data:`~.state.HISTORY`) and after its last day (this year's re-plan keeps next
+year's events), and a person who moves team keeps the old team's intake periods for the
+time they were in it: the past stays as subscribers saw it. An address issued anew to
+someone else starts a feed without the previous holder's history. A plan the site has since
+replaced by a later version of the same rota is refused.
+
 A publish renders everything in memory, writes the changed files beside the site, and only
 then moves each one into place with an atomic rename: a client (or ``rotation serve``) reads
 either the old or the new file, never half of one. A file whose bytes did not change is not
-touched, so its Last-Modified and ETag stay.
+touched, so its Last-Modified and ETag stay. Each publish is stamped at least a second after
+the one before, so a changed file's Last-Modified always rises (If-Modified-Since counts whole
+seconds) even for two publishes in one second or a clock set back.
 """
 
 from __future__ import annotations
@@ -30,19 +40,32 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 from ..errors import InputError
 from ..read import load_unit
 from ..unit import Unit
-from .events import all_feeds, slug
+from .events import all_feeds, person_key, slug
 from .ics import render
 from .page import render_index
-from .plan import read_plan
-from .state import Change, SiteState, advance, load_state, save_state, uid_units
+from .plan import Plan, read_plan
+from .state import (
+    HISTORY,
+    Change,
+    SiteState,
+    advance,
+    history,
+    load_state,
+    memberships,
+    save_state,
+    team_on,
+    uid_units,
+)
 from .tokens import Keys, load_keys, new_token, same_name, save_keys, token_hash
 
 MARKER = ".rotation-site"
@@ -115,23 +138,52 @@ def publish(
     _check_site(site)
     state = load_state(private / STATE_FILE)
     _check_unit(site, state, unit)
+    _check_not_superseded(Path(plan_dir), plan, state)
     unknown = sorted(set(same_person) - {p.id for p in unit.people})
     if unknown:
         raise InputError("--same-person", f"unknown person '{unknown[0]}'; staff.csv has no such id")
     keys = load_keys(private / TOKENS_FILE)
     base = base or state.base_url
 
-    unit_feed, team_feeds, person_feeds = all_feeds(unit, plan)
+    keys, reissued, renamed = _issue(keys, state, unit, [p.id for p in unit.people], set(same_person))
+    tokens = keys.tokens
+    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    if state.published is not None and moment <= state.published:
+        moment = state.published + timedelta(seconds=1)
+    # An address issued to someone else starts afresh: nothing of the previous holder's feed.
+    fresh = {pid for pid, _ in reissued}
+    state = replace(
+        state,
+        feeds={k: v for k, v in state.feeds.items() if k not in {person_key(pid) for pid in fresh}},
+        teams={pid: h for pid, h in state.teams.items() if pid not in fresh},
+    )
+    teams = memberships(
+        state.teams, {p.id: p.team for p in unit.people}, _moved_on(unit, plan, moment), plan.horizon_start
+    )
+    unit_feed, team_feeds, person_feeds = all_feeds(
+        unit, plan, {pid: partial(team_on, known) for pid, known in teams.items()}
+    )
     names = [f"{f.key}.ics" for f in team_feeds]
     if len(set(names)) != len(names):
         raise InputError("unit.toml", "two team ids give the same feed name; use letters, digits, - and _")
-    keys, reissued, renamed = _issue(keys, state, unit, list(person_feeds), set(same_person))
-    tokens = keys.tokens
-    moment = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
-    new_state, change = advance(state, [unit_feed, *team_feeds, *person_feeds.values()], moment)
+    keep = partial(history, state, first_day=plan.horizon_start, last_day=plan.horizon_end)
+    unit_feed = keep(unit_feed)
+    team_feeds = [keep(f) for f in team_feeds]
+    person_feeds = {pid: keep(f) for pid, f in person_feeds.items()}
+    new_state, change = advance(
+        state,
+        [unit_feed, *team_feeds, *person_feeds.values()],
+        moment,
+        forget_before=plan.horizon_start - HISTORY,
+    )
     new_state.unit = unit.name
     new_state.base_url = base
     new_state.people = {p.id: p.name for p in unit.people}
+    new_state.teams = teams
+    new_state.plans = {**state.plans, plan.fingerprint: (plan.version, plan.horizon_start)}
+    if plan.parent is not None:
+        new_state.plans.setdefault(plan.parent[0], (plan.parent[1], plan.horizon_start))
+    new_state.plan = plan.fingerprint
 
     files: dict[str, bytes] = {UNIT_FILE: render(unit_feed, new_state.feeds[unit_feed.key])}
     for feed in team_feeds:
@@ -148,6 +200,31 @@ def publish(
     return PublishResult(
         site, private, len(shared), len(person_feeds), change, written, base, reissued, renamed
     )
+
+
+def _check_not_superseded(folder: Path, plan: Plan, state: SiteState) -> None:
+    """Refuse a plan this site published (or re-planned from) before and has since replaced by
+    a later version of the same rota (the same first day): publishing it would take back every
+    change made since, in every subscriber's calendar (an easy slip: ``--plan out/plan`` where
+    ``out/plan.v3`` was meant). A later version whose content happens to equal an earlier one
+    (a change undone) has a higher version and is published."""
+    if plan.fingerprint == state.plan or plan.fingerprint not in state.plans:
+        return
+    same_rota = [v for v, first in state.plans.values() if first == plan.horizon_start]
+    latest = max(same_rota, default=0)
+    if plan.version < latest:
+        raise InputError(
+            str(folder),
+            f"is version {plan.version} of the rota, and this site has since published version "
+            f"{latest}; publishing it would take back the changes made since — publish the newest "
+            "version (or re-plan from it)",
+        )
+
+
+def _moved_on(unit: Unit, plan: Plan, moment: datetime) -> date:
+    """From which day a person now in another team than at the last publish counts in it: the
+    re-plan's or swap's today, else the day of this publish in the unit's time zone."""
+    return plan.today or moment.astimezone(ZoneInfo(unit.timezone)).date()
 
 
 def _check_unit(site: Path, state: SiteState, unit: Unit) -> None:

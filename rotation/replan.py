@@ -137,6 +137,7 @@ def _published(unit: Unit, folder: str | Path, today: date) -> tuple[Planning, P
     planning = prepare(unit, since=today)
     published = read_published(folder, planning)
     _check_today(published, today)
+    _check_people(published, unit)
     if published.after is not None:
         if not (published.after / "rota.csv").is_file():
             raise InputError(
@@ -146,6 +147,21 @@ def _published(unit: Unit, folder: str | Path, today: date) -> tuple[Planning, P
             )
         planning = prepare(unit, since=today, before=read_previous(published.after, unit))
     return planning, published
+
+
+def _check_people(published: PublishedPlan, unit: Unit) -> None:
+    """Everyone the published plan names is still in staff.csv: their days before today are
+    history the new version keeps."""
+    known = {p.id for p in unit.people}
+    named = [(o.person, "duty.csv") for o in published.officers]
+    named += [(d.manager, "duty_days.csv") for d in published.duty_days if d.manager]
+    for person, file in named:
+        if person not in known:
+            raise InputError(
+                "staff.csv",
+                f"has no {person!r}, whom the published plan names ({published.folder}/{file}); keep "
+                "a leaver in staff.csv with an end date (their past days stay history) and re-plan",
+            )
 
 
 def _check_today(published: PublishedPlan, today: date) -> None:

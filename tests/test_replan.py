@@ -707,6 +707,24 @@ def test_a_relaxed_replan_writes_the_least_bad_rota_keeping_the_frozen_periods(
     assert code == 2 and "not valid" in output, output
 
 
+def test_a_person_removed_from_staff_csv_is_named_not_a_crash(published: Path, tmp_path: Path) -> None:
+    """A leaver deleted from staff.csv (instead of given an end date) still has published duty
+    days: the re-plan says so in one line (exit 2) and writes nothing, where it crashed."""
+    unit = copy_unit(tmp_path / "unit")
+    person = next(r["person"] for r in read_csv(published / "duty.csv") if r["date"] < TODAY.isoformat())
+    for name in ("staff.csv", "absences.csv"):
+        lines = (unit / name).read_text(encoding="utf-8").splitlines(keepends=True)
+        (unit / name).write_text(
+            "".join(x for x in lines if not x.startswith(f"{person},")), encoding="utf-8"
+        )
+    code, output = run(
+        "replan", unit, "--published", published, "--out", tmp_path / "v2", "--today", TODAY, "--quiet"
+    )
+    assert code == 2, output
+    assert f"has no '{person}', whom the published plan names" in output and "Traceback" not in output
+    assert not (tmp_path / "v2").exists()
+
+
 def test_a_swap_of_two_periods_of_one_team_is_refused(published: Path, tmp_path: Path) -> None:
     by_period = teams_by_period(published)
     a = SWAP[0]

@@ -18,7 +18,7 @@ import click
 from .errors import InputError
 from .explain import FROZEN_WINDOW
 from .pipeline import InvalidRotaError, PlanReport, plan_unit
-from .previous import read_previous
+from .previous import Before, read_previous
 from .read import load_unit
 from .replan import replan_unit, swap_periods
 from .solve import explain, prepare, rota_exists
@@ -52,13 +52,17 @@ def _user_errors() -> Iterator[None]:
         sys.exit(3)
 
 
-AFTER_OPTION = click.option(
-    "--after",
-    "after_dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The previous horizon's plan folder (last year's): rest, caseload and duty days in a row "
-    "carry over the start.",
+def _after_option(text: str):  # type: ignore[no-untyped-def]
+    return click.option("--after", "after_dir", type=click.Path(path_type=Path), default=None, help=text)
+
+
+AFTER_OPTION = _after_option(
+    "The previous horizon's plan folder (last year's): rest, caseload and duty days in a row "
+    "carry over the start."
+)
+MOVED_AFTER_OPTION = _after_option(
+    "Where the previous horizon's plan is now, if the plan was made --after it and it moved (or "
+    "a later version of it)."
 )
 
 
@@ -118,8 +122,19 @@ def plan_command(
         )
     if not quiet and sys.stderr.isatty():
         click.echo("", err=True)  # (ends the progress line)
+    _warn_unknown_teams(report.planning.grid.before)
     click.echo(format_report(report))
     sys.exit(_exit_code(report))
+
+
+def _warn_unknown_teams(before: Before | None) -> None:
+    """A team of the previous plan that unit.toml no longer has carries nothing over."""
+    for team in before.unknown_teams if before else ():
+        click.echo(
+            f"warning: the previous plan's team {team} is not in unit.toml: its rest and open "
+            "investigations carry nothing over (renamed? keep its id and change its name)",
+            err=True,
+        )
 
 
 def _exit_code(report: PlanReport) -> int:
@@ -164,6 +179,7 @@ def check_command(unit_dir: Path, time_limit: float, after_dir: Path | None) -> 
         before = read_previous(after_dir, unit) if after_dir is not None else None
     except InputError as e:
         _fail_input(e)
+    _warn_unknown_teams(before)
     planning = prepare(unit, before=before)
     click.echo(
         f"{unit_dir}: input OK — {len(unit.teams)} teams, {len(unit.people)} people, "
@@ -240,6 +256,7 @@ def check_command(unit_dir: Path, time_limit: float, after_dir: Path | None) -> 
     help="If no rota obeys every rule, write the least-bad one (started and frozen periods kept), "
     "marked not valid; exit code 1.",
 )
+@MOVED_AFTER_OPTION
 @click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
 @click.option("--quiet", is_flag=True, help="No progress lines.")
 def replan_command(
@@ -252,6 +269,7 @@ def replan_command(
     max_worse: float,
     rebalance_duty: bool,
     relax: bool,
+    after_dir: Path | None,
     time_limit: float,
     quiet: bool,
 ) -> None:
@@ -267,6 +285,7 @@ def replan_command(
             balance_slack=max_worse / 100,
             rebalance_duty=rebalance_duty,
             relax=relax,
+            after=after_dir,
             time_limit=time_limit,
             progress=None if quiet else _progress_printer(),
         )
@@ -300,6 +319,7 @@ def replan_command(
     help="Folder for the new version (default: PLAN_DIR.vN beside it, the first free N).",
 )
 @click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+@MOVED_AFTER_OPTION
 @click.option("--time-limit", default=30.0, show_default=True, type=click.FloatRange(min=0.1))
 def swap_command(
     unit_dir: Path,
@@ -308,6 +328,7 @@ def swap_command(
     plan_dir: Path,
     out_dir: Path | None,
     today: datetime | None,
+    after_dir: Path | None,
     time_limit: float,
 ) -> None:
     """Let the teams of PERIOD_A and PERIOD_B trade: each a date inside the period, or its number
@@ -321,6 +342,7 @@ def swap_command(
             out_dir,
             today=today.date() if today else None,
             time_limit=time_limit,
+            after=after_dir,
         )
     click.echo(format_replan(replan))
     sys.exit(0 if replan.report.result.rota is not None else 1)

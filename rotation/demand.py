@@ -79,12 +79,14 @@ class Demand:
 
 def carried_over(
     unit: Unit, before: Before, mean_new: float, n_weeks: int
-) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Per team and per person: the expected investigations the previous plan's intake opened
-    that are still open in each week of this horizon. A week's new investigations are this
-    unit's estimate for that week (its rate and seasonal profile, or a demand file's figure
-    where it has the week, else ``mean_new``), shared among the teams on intake then and, day
-    by day, among the day's officers."""
+    that are still open in each week of this horizon; and per team, what weeks the previous
+    plan does not cover (before it, or a gap between the plans) left open, as an even share of
+    a steady intake. A week's new investigations are this unit's estimate for that week (its
+    rate and seasonal profile, or a demand file's figure where it has the week, else
+    ``mean_new``), shared among the teams on intake then and, day by day, among the day's
+    officers."""
     spec = unit.demand
     start = unit.rules.start
     longest = max(spec.duration_days)
@@ -124,7 +126,13 @@ def carried_over(
         share = week_new(monday) / workdays / max(len(officers), 1)
         for q in officers:
             people[q] = people.get(q, np.zeros(n_weeks)) + still_open(monday, share)
-    return teams, people
+    covered_from = before.first_day or before.last_day
+    steady = np.zeros(n_weeks)
+    for k in range(1, reach + 1):
+        monday = start - timedelta(weeks=k)
+        if not covered_from <= monday <= before.last_day:
+            steady += still_open(monday, week_new(monday) / len(unit.teams))
+    return teams, people, steady
 
 
 def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
@@ -156,13 +164,14 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     mean_rate = new.mean() / len(teams)
     baseline = np.zeros((len(teams), n_weeks))
     steady = s[1:].sum()
-    carried_team, carried_person = (
-        carried_over(unit, grid.before, float(new.mean()), n_weeks) if grid.before else ({}, {})
+    before = grid.before
+    carried_team, carried_person, steady_before = (
+        carried_over(unit, before, float(new.mean()), n_weeks) if before else ({}, {}, np.zeros(n_weeks))
     )
     for i, team in enumerate(teams):
         given = [p.open_cases for p in unit.social_workers(team.id) if p.open_cases is not None]
-        if not given and grid.before is not None:
-            baseline[i] = carried_team.get(team.id, np.zeros(n_weeks))
+        if not given and before is not None:
+            baseline[i] = carried_team.get(team.id, np.zeros(n_weeks)) + steady_before
             continue
         start_open = sum(given) if given else mean_rate * steady
         baseline[i] = start_open * tail / steady if steady > 0 else 0
@@ -200,9 +209,16 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
         for person in workers:
             if person.open_cases is not None:
                 person_baseline[person.id] = person.open_cases * tail / steady if steady > 0 else tail
-            elif grid.before is not None:
-                person_baseline[person.id] = carried_person.get(person.id, np.zeros(n_weeks))
-            elif person in at_start:
+            elif before is not None and person in at_start:
+                # Their own duty days' cases and an FTE share of the rest (the weeks the previous
+                # plan does not cover; all of the team's when it had no duty grid).
+                share = person.fte / fte_at_start
+                if before.officers:
+                    own = carried_person.get(person.id, np.zeros(n_weeks))
+                    person_baseline[person.id] = own + steady_before * share
+                else:
+                    person_baseline[person.id] = baseline[i] * share
+            elif person in at_start and before is None:
                 person_baseline[person.id] = baseline[i] * person.fte / fte_at_start
             else:
                 person_baseline[person.id] = np.zeros(n_weeks)

@@ -122,6 +122,18 @@ def describe_groups(groups: list[RuleGroup], coverage: Coverage, conflict: bool 
                 f"team {g.team} {verb} at least {rules.min_rest_weeks} weeks off intake "
                 "between two duty periods"
             )
+        elif g.rule == "min_rest_before" and coverage.grid.before is not None:
+            ends = [end for _, end in coverage.grid.before.intake.get(g.team or "", [])]
+            lines.append(
+                f"team {g.team} was on intake to {max(ends)} in the previous plan "
+                f"({coverage.grid.before.folder}) and needs at least {rules.min_rest_weeks} weeks off "
+                "intake after it"
+            )
+        elif g.rule == "duty_in_row_before":
+            lines.append(
+                f"team {g.team}'s social workers on duty on the previous plan's last workdays would "
+                f"need more than {rules.max_duty_days_in_row} intake duty days in a row"
+            )
         elif g.rule == "duty_in_row":
             lines.append(
                 f"team {g.team}'s social workers would need more than "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, timedelta
 
 import numpy as np
 
@@ -158,9 +158,12 @@ def person_metrics(planning: Planning, rota: Rota) -> list[PersonMetrics]:
         days_of.setdefault(o.person, []).append((o.date, o.role))
     workday_index = {day: i for i, day in enumerate(grid.workdays)}
     rows = []
+    first, last = grid.weeks[0], grid.weeks[-1] + timedelta(days=6)
     for person in unit.people:
         if not person.is_social_worker:
             continue
+        if not ((person.start or first) <= last and (person.end or last) >= first):
+            continue  # (not employed in this horizon: a leaver kept in staff.csv, say)
         mine = sorted(days_of.get(person.id, []))
         load = d.person_baseline[person.id].copy()
         new = 0.0

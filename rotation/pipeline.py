@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -139,7 +140,9 @@ def _num(x: float) -> float | None:
 
 def baseline(planning: Planning) -> CycleBaseline:
     rota = assign_managers(planning.coverage, strict_cycle(planning.grid))
-    violations = validate_rows(planning.unit, rota_rows(planning, rota), duty_rows(rota))
+    violations = validate_rows(
+        planning.unit, rota_rows(planning, rota), duty_rows(rota), before=planning.grid.before
+    )
     return CycleBaseline(rota, rota_metrics(planning, rota), violations)
 
 
@@ -164,6 +167,10 @@ def plan_unit(
     unit = load_unit(unit_dir)
     if out_dir is not None:
         _check_replaceable(Path(out_dir), unit.name)  # (before the solver's time, not after)
+        if after is not None and Path(out_dir).resolve() == Path(after).resolve():
+            raise InputError(
+                str(out_dir), "is the folder given to --after: the new plan goes to a folder of its own"
+            )
     planning = prepare(unit, before=read_previous(after, unit) if after is not None else None)
     result = plan(
         planning, time_limit=time_limit, relax=relax, progress=progress, workers=workers, duty_mode=duty_mode
@@ -208,7 +215,9 @@ def write_plan(
         write_tables(tmp, planning, rota, report.metrics)
         version = version or {"version": 1, "parent": None, "command": "plan"}
         if planning.grid.before is not None:  # (the validator checks the start against it)
-            version = {**version, "after": str(planning.grid.before.folder.resolve())}
+            # (relative to the plan folder, so the two can move together)
+            after = os.path.relpath(planning.grid.before.folder.resolve(), Path(out_dir).resolve())
+            version = {**version, "after": after}
         write_version(tmp, version)
         report.violations = validate_folder(planning.unit, tmp, since)
         _check(report, relax)

@@ -19,6 +19,7 @@ back).
 from __future__ import annotations
 
 import csv
+import json
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -37,6 +38,8 @@ class Before:
     intake: dict[str, list[tuple[date, date]]]  # team -> (first, last day) of each intake period
     officers: dict[tuple[date, str], list[str]]  # (day, team) -> people on duty
     last_day: date  # the previous plan's last day
+    first_day: date | None = None  # the previous plan's first day (None: as its first intake)
+    unknown_teams: tuple[str, ...] = ()  # teams of the previous plan this unit does not have
 
     def rest_weeks(self, team: str, day: date) -> int | None:
         """Whole weeks off intake between the team's last intake period before ``day`` and
@@ -65,21 +68,45 @@ class Before:
 
 
 def read_previous(folder: str | Path, unit: Unit) -> Before:
-    """Read the plan folder ``rotation plan`` (or ``replan``) wrote for the previous horizon."""
+    """Read the plan folder ``rotation plan`` (or ``replan``) wrote for the previous horizon: a
+    valid plan of the same unit that ends before this one starts."""
     folder = Path(folder)
     name = str(folder)
-    if not (folder / "rota.csv").is_file():
-        raise InputError(name, "not a plan folder (no rota.csv); give the previous plan's folder to --after")
+    if not (folder / "rota.csv").is_file() or not (folder / "summary.json").is_file():
+        raise InputError(
+            name, "not a plan folder (no rota.csv or summary.json); give the previous plan's folder"
+        )
+    try:
+        summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise InputError(str(folder / "summary.json"), "is not the JSON a plan folder has") from None
+    if isinstance(summary, dict) and summary.get("unit") not in (None, unit.name):
+        raise InputError(
+            name,
+            f"is the plan of unit '{summary.get('unit')}', not '{unit.name}' (unit.toml's [unit] name)",
+        )
+    if not isinstance(summary, dict) or summary.get("valid") is not True:
+        raise InputError(
+            name,
+            'is not a valid plan ("valid" is not true in summary.json: a relaxed draft?); give the '
+            "version that was published",
+        )
     teams = {t.id for t in unit.teams}
     intake: dict[str, list[tuple[date, date]]] = {}
-    last = None
-    for row_no, row in _rows(folder / "rota.csv"):
-        first, end = _date(row, "start", "rota.csv", row_no), _date(row, "end", "rota.csv", row_no)
-        last = max(last or end, end)
-        if row.get("team") in teams:  # (a team the unit no longer has carries nothing over)
+    unknown: set[str] = set()
+    last = first_day = None
+    for row_no, row in _rows(folder / "rota.csv", ("start", "end", "team")):
+        first, end = (
+            _date(row, "start", folder / "rota.csv", row_no),
+            _date(row, "end", folder / "rota.csv", row_no),
+        )
+        last, first_day = max(last or end, end), min(first_day or first, first)
+        if row["team"] in teams:
             intake.setdefault(row["team"], []).append((first, end))
+        else:  # (a team the unit no longer has: its intake carries nothing over)
+            unknown.add(row["team"])
     if last is None:
-        raise InputError("rota.csv", f"no rows in {folder}; give the previous plan's folder to --after")
+        raise InputError(str(folder / "rota.csv"), "has no rows; give the previous plan's folder")
     if last >= unit.rules.start:
         raise InputError(
             name,
@@ -88,19 +115,29 @@ def read_previous(folder: str | Path, unit: Unit) -> Before:
         )
     officers: dict[tuple[date, str], list[str]] = {}
     if (folder / "duty.csv").is_file():
-        for row_no, row in _rows(folder / "duty.csv"):
-            day = _date(row, "date", "duty.csv", row_no)
-            officers.setdefault((day, row.get("team", "")), []).append(row.get("person", ""))
-    return Before(folder, intake, officers, last)
+        for row_no, row in _rows(folder / "duty.csv", ("date", "team", "person")):
+            day = _date(row, "date", folder / "duty.csv", row_no)
+            officers.setdefault((day, row["team"]), []).append(row["person"])
+    return Before(folder, intake, officers, last, first_day, tuple(sorted(unknown)))
 
 
-def _rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    with path.open(encoding="utf-8", newline="") as f:
-        return list(enumerate(csv.DictReader(f), start=2))
+def _rows(path: Path, needed: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:
+    try:
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(enumerate(csv.DictReader(f), start=2))
+            header = rows[0][1].keys() if rows else set()
+    except UnicodeDecodeError:
+        raise InputError(
+            str(path), "is not UTF-8 text (saved from Excel?); use the file rotation wrote"
+        ) from None
+    missing = [c for c in needed if c not in header]
+    if rows and missing:
+        raise InputError(str(path), f"has no column {missing[0]!r}", row=1, field=missing[0])
+    return rows
 
 
-def _date(row: dict[str, str], field_name: str, file: str, row_no: int) -> date:
+def _date(row: dict[str, str], field_name: str, path: Path, row_no: int) -> date:
     try:
         return date.fromisoformat(row.get(field_name) or "")
     except ValueError:
-        raise InputError(file, "expected a date like 2027-01-04", row=row_no, field=field_name) from None
+        raise InputError(str(path), "expected a date like 2027-01-04", row=row_no, field=field_name) from None

@@ -113,7 +113,7 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
         meta = json.loads((folder / "version.json").read_text(encoding="utf-8"))
         version = int(meta.get("version", 1))
         today = date.fromisoformat(meta["today"]) if meta.get("today") else None
-        after = Path(meta["after"]) if meta.get("after") else None
+        after = (folder / meta["after"]).resolve() if meta.get("after") else None
     digest = hashlib.sha256()
     for name in ("rota.csv", "duty_days.csv", "duty.csv"):
         if (folder / name).exists():
@@ -131,18 +131,24 @@ def read_published(folder: str | Path, planning: Planning) -> PublishedPlan:
     )
 
 
-def _published(unit: Unit, folder: str | Path, today: date) -> tuple[Planning, PublishedPlan]:
+def _published(
+    unit: Unit, folder: str | Path, today: date, after: str | Path | None = None
+) -> tuple[Planning, PublishedPlan]:
     """The planning of a re-plan or swap as of ``today`` and the plan it starts from; a plan
-    made ``--after`` a previous horizon's plan keeps that plan's carry-over."""
+    made ``--after`` a previous horizon's plan keeps that plan's carry-over (from ``after``
+    where given: the previous plan moved, or was re-planned since)."""
     planning = prepare(unit, since=today)
     published = read_published(folder, planning)
     _check_today(published, today)
     _check_people(published, unit)
+    if after is not None:
+        published = replace(published, after=Path(after).resolve())
     if published.after is not None:
         if not (published.after / "rota.csv").is_file():
             raise InputError(
                 "version.json",
-                f"{published.folder} was planned after {published.after}, which is not there any more",
+                f"{published.folder} was planned after {published.after}, which is not there any "
+                "more; give its place with --after",
                 field="after",
             )
         planning = prepare(unit, since=today, before=read_previous(published.after, unit))
@@ -199,6 +205,7 @@ def replan_unit(
     progress: Progress | None = None,
     rebalance_duty: bool = False,
     relax: bool = False,
+    after: str | Path | None = None,
 ) -> ReplanReport:
     """Re-plan with the current inputs against a published plan (see the module docstring).
     ``rebalance_duty``: share duty days after the frozen window out anew, balance first (for
@@ -207,7 +214,7 @@ def replan_unit(
     marked not valid."""
     today = today or date.today()
     unit = load_unit(unit_dir)
-    planning, published = _published(unit, published_dir, today)
+    planning, published = _published(unit, published_dir, today, after)
     frozen = frozen_periods(planning, today, freeze_weeks)
     base = Baseline(
         on_intake=published.on_intake,
@@ -231,12 +238,13 @@ def swap_periods(
     out_dir: str | Path | None = None,
     today: date | None = None,
     time_limit: float = 30.0,
+    after: str | Path | None = None,
 ) -> ReplanReport:
     """Two periods trade teams; every other period keeps its team; the duty grid is re-planned
     only where it must be. Refused, with the reason, when the swap breaks a rule."""
     today = today or date.today()
     unit = load_unit(unit_dir)
-    planning, published = _published(unit, plan_dir, today)
+    planning, published = _published(unit, plan_dir, today, after)
     a, b = _period(planning, period_a, "PERIOD_A"), _period(planning, period_b, "PERIOD_B")
     if a == b:
         raise InputError("PERIOD_B", "is the same period as PERIOD_A")

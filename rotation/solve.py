@@ -208,7 +208,11 @@ def plan(
             m.model.add(lit == 1)
     if soft:
         name = "broken rules" if relax else "changed frozen periods"
-        broken = sum(g.penalty * lit.Not() for lit, g in soft)
+        # With both, any broken rule costs more than changing every frozen period: a valid rota
+        # that changes frozen periods beats a relaxed one that keeps them.
+        frozen = [lit for lit, g in soft if g.rule == "frozen"]
+        weight = len(frozen) + 1 if relax and frozen else 1
+        broken = sum((1 if g.rule == "frozen" else weight * g.penalty) * lit.Not() for lit, g in soft)
         if not run.stages(m, [(name, broken, 1, 0.0)], later=6):
             if run.log and run.log[-1].status == "INFEASIBLE":  # a clash no frozen period causes
                 return run.result(None, conflicts=explain(planning, baseline=baseline))
@@ -236,7 +240,7 @@ def plan(
         for i, team_id in enumerate(teams):
             grid_model = _team_grid_model(planning, m, m.solution_values, team_id, history)
             stages = [
-                *_person_stages(grid_model, baseline),
+                *_person_stages(grid_model, _for_team(grid_model, baseline, planning.since)),
                 ("tie_break", grid_model.terms["tie_break"], 1.0, 0.0),
             ]
             later = (len(teams) - i - 1) * len(stages)
@@ -275,7 +279,11 @@ def plan(
         rota = assign_managers(planning.coverage, list(rota.on_intake), acting)
         return run.result(with_officers(rota, planning.coverage, on_duty))
     rota = _read_rota(m, planning.coverage)
-    broken_groups = [g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True)]
+    # (A frozen period changed under --allow-frozen-changes is a change, listed as one, not a
+    # broken rule.)
+    broken_groups = [
+        g for lit, g in _groups(m) if not m.solution_values.get(lit.index, True) and g.rule != "frozen"
+    ]
     return run.result(rota, broken=describe_groups(broken_groups, planning.coverage))
 
 
@@ -497,6 +505,17 @@ def _objective_stages(m: RotaModel, unit: Unit) -> list[StageSpec]:
         return [(term, m.terms[term], SCALE if term in _SCALED else 1, 0.0) for term in OBJECTIVE_TERMS]
     weighted = sum(round(w * 100) * m.terms[term] for term, w in unit.weights.items() if w > 0)
     return [("weighted", weighted, 1, 0.0)] if any(unit.weights.values()) else []  # type: ignore[list-item]
+
+
+def _for_team(m: RotaModel, baseline: Baseline | None, today: date | None) -> Baseline | None:
+    """``--rebalance-duty`` re-balances a team's duty grid only where someone of it could take
+    duty from today on and the published plan gives them none (someone new, or back): the
+    other teams keep their published days, and nobody there is told of changes for nothing."""
+    if baseline is None or not baseline.rebalance_duty or today is None:
+        return baseline
+    could = {q for q, d in m.duty if d >= today}
+    published = {q for q, d in baseline.officers if d >= today}
+    return baseline if could - published else replace(baseline, rebalance_duty=False)
 
 
 def _person_stages(m: RotaModel, baseline: Baseline | None = None) -> list[StageSpec]:

@@ -54,7 +54,7 @@ def _after(out: Path) -> Path | None:
         after = json.loads((out / "version.json").read_text(encoding="utf-8")).get("after")
     except (OSError, ValueError):
         return None
-    return Path(after) if after else None
+    return out / after if after else None  # (relative to the plan folder, or absolute)
 
 
 def _read(path: Path) -> list[dict[str, str]]:

@@ -86,7 +86,8 @@ def test_rest_holds_across_the_start_and_the_validator_checks_it(previous: Path,
         first.setdefault(row["team"], date.fromisoformat(row["start"]))
     for team, start in first.items():
         assert (start - ends[team] - timedelta(days=1)).days // 7 >= 4, (team, start, ends[team])
-    assert json.loads((out / "version.json").read_text())["after"] == str(previous.resolve())
+    after = json.loads((out / "version.json").read_text())["after"]
+    assert (out / after).resolve() == previous.resolve() and not Path(after).is_absolute()
     assert validate_folder(load_unit(unit), out) == []
 
     # The same rota with its first two periods' teams swapped breaks the rest across the start.
@@ -174,7 +175,8 @@ def test_a_replan_keeps_the_previous_plan_it_was_planned_after(previous: Path, t
     args = ["replan", str(unit), "--published", str(tmp_path / "v1"), "--today", "2027-06-07"]
     code = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "v2"), "--time-limit", "5", "--quiet"])
     assert code.exit_code == 0, code.output
-    assert json.loads((tmp_path / "v2" / "version.json").read_text())["after"] == str(prev.resolve())
+    after = json.loads((tmp_path / "v2" / "version.json").read_text())["after"]
+    assert (tmp_path / "v2" / after).resolve() == prev.resolve()
     assert validate_folder(load_unit(unit), tmp_path / "v2", since=date(2027, 6, 7)) == []
     shutil.rmtree(prev)
     code = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "v3"), "--quiet"])

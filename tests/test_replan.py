@@ -678,6 +678,9 @@ def test_rebalance_duty_gives_a_new_hire_their_share_and_keeps_the_frozen_grid(
         k: v for k, v in old_grid.items() if k[0] in frozen
     }
     assert validate_folder(load_unit(unit), tmp_path / "v2", since=TODAY) == []
+    # Only team C, where someone had no duty, is re-balanced: the others keep their days.
+    changed = {r["team"] for r in read_csv(tmp_path / "v2" / "changes.csv") if r["kind"] == "duty"}
+    assert changed == {"C"}, changed
 
 
 def test_a_relaxed_replan_writes_the_least_bad_rota_keeping_the_frozen_periods(
@@ -711,7 +714,12 @@ def test_a_person_removed_from_staff_csv_is_named_not_a_crash(published: Path, t
     """A leaver deleted from staff.csv (instead of given an end date) still has published duty
     days: the re-plan says so in one line (exit 2) and writes nothing, where it crashed."""
     unit = copy_unit(tmp_path / "unit")
-    person = next(r["person"] for r in read_csv(published / "duty.csv") if r["date"] < TODAY.isoformat())
+    deputies = {q for t in load_unit(unit).teams for q in t.deputies}  # (named in unit.toml too)
+    person = next(
+        r["person"]
+        for r in read_csv(published / "duty.csv")
+        if r["date"] < TODAY.isoformat() and r["person"] not in deputies
+    )
     for name in ("staff.csv", "absences.csv"):
         lines = (unit / name).read_text(encoding="utf-8").splitlines(keepends=True)
         (unit / name).write_text(

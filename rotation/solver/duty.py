@@ -108,21 +108,29 @@ def add_duty_in_row(m: RotaModel) -> None:
                 taken = sum(1 for d in workdays[i : i + limit + 1] if d in past)
                 if window and len(window) + taken > limit:
                     m.model.add(sum(window) <= limit - taken).only_enforce_if(lit)
-            run = min(runs.get(person.id, 0), limit)  # (a longer run is the previous plan's fault)
-            if run:  # a run from the previous plan's last workdays goes on at the start
-                window = [v for v in days[: limit - run + 1] if v is not None]
-                if len(window) > limit - run:
-                    m.model.add(sum(window) <= limit - run).only_enforce_if(lit)
+        carried = {q: r for q, r in runs.items() if m.unit.person(q).team == team.id}
+        if carried:  # runs from the previous plan's last workdays go on at the start
+            before = m.group(RuleGroup("duty_in_row_before", team=team.id))
+            for run, window in carried.values():
+                m.model.add(sum(window) <= limit - run).only_enforce_if(before)
 
 
-def runs_before(m: RotaModel) -> dict[str, int]:
-    """With ``--after``: each person's duty workdays in a row right before the start."""
+def runs_before(m: RotaModel) -> dict[str, tuple[int, list[cp_model.IntVar]]]:
+    """With ``--after``: each person's duty workdays in a row right before the start (at most
+    the limit: a longer run is the previous plan's) and their duty days at the start it would
+    go on into, where they can have enough of them to break the limit."""
     grid = m.coverage.grid
     if grid.before is None:
         return {}
+    limit = m.unit.rules.max_duty_days_in_row
     start = m.unit.rules.start
-    runs = {p.id: grid.before.run_before(p.id, start, m.unit.country) for p in _workers(m)}
-    return {q: n for q, n in runs.items() if n}
+    runs = {}
+    for person in _workers(m):
+        run = min(grid.before.run_before(person.id, start, m.unit.country), limit)
+        window = [m.duty[person.id, d] for d in grid.workdays[: limit - run + 1] if (person.id, d) in m.duty]
+        if run and len(window) > limit - run:
+            runs[person.id] = (run, window)
+    return runs
 
 
 def add_duty_not_acting(m: RotaModel) -> None:
@@ -226,6 +234,8 @@ def team_rows(m: RotaModel, weight) -> dict[str, Rows]:  # type: ignore[no-untyp
     rows: dict[str, Rows] = {}
     for team in _teams(m):
         for person in m.unit.social_workers(team.id):
+            if not duties.get(person.id) and not m.history.get(person.id):
+                continue  # (no day they could take: a leaver, or away all the team's intake)
             coefs = {day: weight(person, day) for day, _ in duties.get(person.id, [])}
             past = sum(weight(person, day) for day in m.history.get(person.id, []))
             rows.setdefault(team.id, {})[person.id] = [(past, {d: c for d, c in coefs.items() if c})]
@@ -407,7 +417,7 @@ def greedy_duty(m: RotaModel) -> dict[tuple[str, date], int]:
     }
     index = {day: i for i, day in enumerate(workdays)}
     taken = {(q, index[day]) for q, days in m.history.items() for day in days if day in index}
-    taken |= {(q, -k) for q, n in runs_before(m).items() for k in range(1, n + 1)}
+    taken |= {(q, -k) for q, (n, _) in runs_before(m).items() for k in range(1, n + 1)}
 
     def run(q: str, day: date) -> int:
         """Duty workdays in a row that ``q`` has just before ``day``."""

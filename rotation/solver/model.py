@@ -116,9 +116,11 @@ def add_min_rest(m: RotaModel) -> None:
         for p in range(m.n_periods - 1):
             window = [m.on_intake[t, q] for q in range(p, min(p + gap + 1, m.n_periods))]
             m.model.add(sum(window) <= 1).only_enforce_if(lit)
-        for p, rest in _rest_before(m, t):  # across the start, after the previous plan
-            if rest < r.min_rest_weeks:
-                m.model.add(m.on_intake[t, p] == 0).only_enforce_if(lit)
+        short = [p for p, rest in _rest_before(m, t) if rest < r.min_rest_weeks]
+        if short:  # across the start, after the previous plan's last intake of the team
+            before = m.group(RuleGroup("min_rest_before", team=t))
+            for p in short:
+                m.model.add(m.on_intake[t, p] == 0).only_enforce_if(before)
 
 
 def _rest_before(m: RotaModel, team: str) -> list[tuple[int, int]]:

@@ -19,7 +19,7 @@ from ..errors import InputError
 from ..read import load_unit
 from .compare import COLUMNS, CompareOptions, Comparison, stderr_progress
 from .compare import compare as run_compare
-from .forecast import band_sd, read_forecast, read_history, write_forecast
+from .forecast import band_sd, common_sd, read_forecast, read_history, write_forecast
 from .forecast import forecast as make_forecast
 from .labels import label
 from .report import write_html
@@ -120,7 +120,7 @@ def compare(
     extras = _ints(extra_staff, "--extra-staff", 0)
     try:
         unit = load_unit(unit_dir)
-        sd = None
+        sd = common = None
         if forecast_file is not None:
             frame = read_forecast(forecast_file)
             weekly = {
@@ -135,14 +135,17 @@ def compare(
             demand = replace(unit.demand, weekly_referrals=weekly, referrals_per_week=None, seasonal="none")
             unit = replace(unit, demand=demand)
             index = {date.fromisoformat(str(w)): i for i, w in enumerate(frame.week_start)}
-            all_sd = band_sd(frame)
-            sd = tuple(
-                float(all_sd[index[unit.rules.start + timedelta(weeks=w)]]) for w in range(unit.rules.weeks)
-            )
+            rows = [index[unit.rules.start + timedelta(weeks=w)] for w in range(unit.rules.weeks)]
+            all_sd, all_common = band_sd(frame), common_sd(frame)
+            sd = tuple(float(all_sd[i]) for i in rows)
+            if all_common is not None:
+                common = tuple(float(all_common[i]) for i in rows)
     except InputError as e:
         _fail(e)
     scenarios = scenario_list(team_counts, periods, dedicated_intake, extras)
-    options = CompareOptions(years=years, seed=seed, time_limit=time_limit, referrals_sd=sd)
+    options = CompareOptions(
+        years=years, seed=seed, time_limit=time_limit, referrals_sd=sd, referrals_common_sd=common
+    )
     result = run_compare(unit, scenarios, options, jobs=jobs, progress=None if quiet else stderr_progress)
     click.echo(format_table(result))
     if csv_path is not None:

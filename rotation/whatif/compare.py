@@ -60,6 +60,7 @@ class CompareOptions:
     time_limit: float = 10.0  # seconds for the solver, per scenario
     model: FlowModel = field(default_factory=FlowModel)
     referrals_sd: tuple[float, ...] | None = None  # weekly spread from a forecast's band
+    referrals_common_sd: tuple[float, ...] | None = None  # its part common to a year (log sd)
 
 
 @dataclass
@@ -164,10 +165,12 @@ def run_scenario(unit: Unit, scenario: Scenario, options: CompareOptions) -> Sce
     started = time.monotonic()
     org = regroup(unit, scenario)
     planning, rota, status = plan_organisation(org, options.time_limit)
-    sd = None
+    sd = common = None
     if options.referrals_sd is not None:
         sd = np.asarray(options.referrals_sd[: org.unit.rules.weeks], dtype=float)
-    setup = flow_setup(planning, rota, options.model, org.intake_group, sd)
+    if options.referrals_common_sd is not None:
+        common = np.asarray(options.referrals_common_sd[: org.unit.rules.weeks], dtype=float)
+    setup = flow_setup(planning, rota, options.model, org.intake_group, sd, common)
     sim = simulate(setup, options.years, scenario_seed(options.seed, org.unit.rules.weeks))
     protected, cycle = _protected_per_cycle(planning, rota)
     row = {

@@ -5,10 +5,12 @@ The method, step by step:
 1. Count reports per ISO week (Monday). Rows may be one per report (a ``date`` column) or
    counts (``date``/``week_start`` plus ``referrals``, ``count`` or ``reports``); incomplete
    first and last weeks are dropped.
-2. Holiday weeks: about 86 % of reports arrive on weekdays, so a week with public holidays on
-   weekdays gets fewer. Each week is divided by its *workday factor*
-   ``0.14 + 0.86 × workdays / 5`` before anything is estimated, and the forecast multiplies it
-   back for the horizon's own weeks — so Easter and Ascension, which move between ISO weeks,
+2. Holiday weeks: about 86 % of reports arrive on weekdays, 0.86 / 5 of a normal week's on each
+   workday and 0.14 / 2 on each day off; a public holiday on a weekday is a day off like a
+   Sunday (:func:`day_shares`, which the simulation uses too). A week's *workday factor* is
+   the sum of its days' shares (``0.49 + 0.102 × workdays``: 1 for five workdays, 0.898 for
+   four). Each week is divided by it before anything is estimated, and the forecast multiplies
+   it back for the horizon's own weeks — so Easter and Ascension, which move between ISO weeks,
    do not smear into the seasonal profile.
 3. Fit ``log(count) = level + trend × t + season[ISO week]`` by least squares. The trend is kept
    only where the data supports one: at least two years of history and a slope more than two
@@ -17,10 +19,17 @@ The method, step by step:
    less than a year of history it cannot be estimated; the ``se-school`` profile is used.
 5. The band (80 %) combines the week-to-week scatter around the fit, the uncertainty of the
    profile (fewer years, wider) and of the level and trend (growing with the distance from the
-   data). Written as ``referrals_low``/``referrals_high`` beside ``week_start,referrals``.
+   data). The fitted log mean of every horizon week is linear in the history's log counts, so
+   these uncertainties are computed exactly from the fit (for an ordinary least-squares fit
+   with independent scatter). Written as ``referrals_low``/``referrals_high`` beside
+   ``week_start,referrals``.
+6. The level and trend uncertainty is common to all weeks of a year (if the level is 5 % higher,
+   it is higher in every week); the scatter and the profile's week-by-week error are not. The
+   common part is written as ``common_log_sd``, a standard deviation on the log scale, so the
+   simulation can draw it once per simulated year and the rest week by week.
 
 Without history the ``se-school`` profile times the unit's rate is the forecast, and the band is
-Poisson scatter only.
+Poisson scatter only (``common_log_sd`` 0).
 """
 
 from __future__ import annotations
@@ -42,11 +51,21 @@ from ..errors import InputError
 Z80 = 1.2816  # the 80 % band: 10th and 90th percentile
 DATE_COLUMNS = ("date", "week_start", "week")
 COUNT_COLUMNS = ("referrals", "count", "reports", "n")
+#: A forecast's optional column: the log-scale standard deviation of the part of the band that is
+#: common to every week of the horizon (level and trend uncertainty).
+COMMON_COLUMN = "common_log_sd"
+FORECAST_NUMBERS = ("referrals", "referrals_low", "referrals_high", COMMON_COLUMN)
+
+#: How a week's reports spread over its days, as shares of a normal week's: a workday gets
+#: 0.86 / 5, a day off (Saturday, Sunday, or a public holiday on a weekday) 0.14 / 2. The forecast
+#: (:func:`workday_factor`) and the simulation both use :func:`day_shares`.
+WORKDAY_SHARE = 0.86 / 5
+DAY_OFF_SHARE = 0.14 / 2
 
 
 @dataclass
 class Forecast:
-    weeks: pd.DataFrame  # week_start, referrals, referrals_low, referrals_high
+    weeks: pd.DataFrame  # week_start, referrals, referrals_low, referrals_high, common_log_sd
     profile: np.ndarray  # [53] multiplier by ISO week (index 0 unused)
     trend_per_year: float | None  # relative change a year, None when the data shows none
     history_weeks: int
@@ -63,6 +82,14 @@ def band_sd(frame: pd.DataFrame) -> np.ndarray:
         sd = (frame["referrals_high"].to_numpy(float) - frame["referrals_low"].to_numpy(float)) / (2 * Z80)
         return np.maximum(sd, np.sqrt(mean))
     return np.sqrt(mean)
+
+
+def common_sd(frame: pd.DataFrame) -> np.ndarray | None:
+    """The log-scale sd of the band's part common to all weeks, or None for a file without it
+    (an older forecast, or a demand file: its band is then weekly spread only, as before)."""
+    if COMMON_COLUMN not in frame:
+        return None
+    return frame[COMMON_COLUMN].to_numpy(dtype=float)
 
 
 def read_history(path: str | Path) -> pd.Series:
@@ -118,10 +145,17 @@ def read_history(path: str | Path) -> pd.Series:
     return weekly
 
 
+def day_shares(workday: np.ndarray | list[bool]) -> np.ndarray:
+    """Each day's share of a normal week's reports: :data:`WORKDAY_SHARE` on a workday,
+    :data:`DAY_OFF_SHARE` on a day off (a weekend day or a public holiday)."""
+    return np.where(np.asarray(workday, dtype=bool), WORKDAY_SHARE, DAY_OFF_SHARE)
+
+
 def workday_factor(monday: date, public: dict[date, str]) -> float:
-    """Share of a normal week's reports expected in this week (fewer with weekday holidays)."""
-    workdays = sum(1 for i in range(5) if (monday + timedelta(days=i)) not in public)
-    return 0.14 + 0.86 * workdays / 5
+    """Share of a normal week's reports expected in this week: the sum of its days' shares
+    (1 for five workdays; a public holiday on a weekday gets a Sunday's share)."""
+    days = [monday + timedelta(days=i) for i in range(7)]
+    return float(day_shares([d.weekday() < 5 and d not in public for d in days]).sum())
 
 
 def _iso_week(monday: date) -> int:
@@ -145,7 +179,9 @@ def forecast(
     if history is None or len(history) == 0:
         mean = rate * np.array([se_school_multiplier(d) for d in horizon])
         sd = np.sqrt(mean)
-        return _result(horizon, mean, mean - Z80 * sd, mean + Z80 * sd, school, None, 0, "se-school")
+        return _result(
+            horizon, mean, mean - Z80 * sd, mean + Z80 * sd, school, None, 0, "se-school", np.zeros(weeks)
+        )
 
     mondays = [ts.date() for ts in history.index]
     counts = history.to_numpy(dtype=float)
@@ -180,31 +216,67 @@ def forecast(
         if with_trend and abs(beta[1]) < 2 * math.sqrt(cov[1, 1]):
             continue  # the data does not support a trend
         break
-    level, level_var = float(beta[0]), float(cov[0, 0])
-    slope, slope_var = (float(beta[1]), float(cov[1, 1])) if with_trend else (0.0, 0.0)
+    level = float(beta[0])
+    slope = float(beta[1]) if with_trend else 0.0
     if with_trend:
         trend = math.expm1(slope)
+    tc = t - t.mean()
+    season_col = (2 if with_trend else 1) if estimate_season else 0  # week 2's column in x
     if estimate_season:
-        k = 2 if with_trend else 1
-        raw = np.r_[0.0, beta[k : k + 51]]  # week 1 is the reference
+        raw = np.r_[0.0, beta[season_col : season_col + 51]]  # week 1 is the reference
         smooth = (np.roll(raw, 1) + 2 * raw + np.roll(raw, -1)) / 4
         profile_log = smooth - np.log(np.mean(np.exp(smooth)))
         # Re-centre the level on the smoothed profile.
-        level = float(np.mean(y - profile_log[wk - 1] - (slope * (t - t.mean()) if with_trend else 0)))
-    resid = y - level - profile_log[wk - 1] - (slope * (t - t.mean()) if with_trend else 0)
-    s2 = float(resid @ resid) / max(n - (52 if estimate_season else 1) - int(with_trend), 1)
-
+        level = float(np.mean(y - profile_log[wk - 1] - slope * tc))
     t_f = np.array([(d - mondays[0]).days / 365.25 for d in horizon]) - t.mean()
     wk_f = np.array([_iso_week(d) for d in horizon])
-    mu = level + profile_log[wk_f - 1] + (slope * t_f if with_trend else 0)
-    profile_var = s2 / max(n_years, 1) / (2 if estimate_season else 1)
-    var = s2 + profile_var + level_var + (t_f**2) * slope_var
+    mu = level + profile_log[wk_f - 1] + slope * t_f
+    # The scatter: the smoothed profile spends about 26 degrees of freedom, not the 52 of the
+    # raw ISO-week columns (dividing by n - 52 made s2 39 % too big with two years of history).
+    coef = np.linalg.pinv(x)  # the fit's coefficients are coef @ (y - offset)
+    common_h, own_h = _fit_operators(coef, season_col, with_trend, wk, wk, tc)
+    resid = y - level - profile_log[wk - 1] - slope * tc
+    s2 = float(resid @ resid) / max(n - float(np.trace(common_h + own_h)), 1.0)
+    common_f, own_f = _fit_operators(coef, season_col, with_trend, wk, wk_f, t_f)
+    common_var = s2 * (common_f**2).sum(axis=1)
+    # The profile's own part; what little correlation it has with the common part goes here,
+    # so the two add up to the week's whole variance.
+    profile_var = np.maximum(s2 * ((common_f + own_f) ** 2).sum(axis=1) - common_var, 0.0)
+    if not estimate_season:
+        profile_var = profile_var + s2 / max(n_years, 1)  # the se-school profile is a guess
+    var = s2 + profile_var + common_var
     mean = np.exp(mu + s2 / 2) * factor_f
     low = np.exp(mu - Z80 * np.sqrt(var)) * factor_f
     high = np.exp(mu + Z80 * np.sqrt(var)) * factor_f
     profile = np.r_[0.0, np.exp(profile_log)]
     method = "history" if estimate_season else "history level, se-school profile"
-    return _result(horizon, mean, low, high, profile, trend, n, method)
+    return _result(horizon, mean, low, high, profile, trend, n, method, np.sqrt(common_var))
+
+
+def _fit_operators(
+    coef: np.ndarray, season_col: int, with_trend: bool, wk: np.ndarray, weeks: np.ndarray, times: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The fitted log mean at ISO weeks ``weeks`` and centred times ``times`` as linear maps of
+    the history's log counts ``y``: ``(common + own) @ y`` (plus a constant).
+
+    Every step of the fit is linear in ``y`` (least squares, whose coefficients are ``coef @ y``;
+    the 1-2-1 smoothing; re-centring the level; the profile's scaling to mean 1 cancels), so
+    with independent scatter of variance ``s2`` a week's log mean has variance ``s2 · |row|²``.
+    ``common`` is the level (the mean over the 52 ISO weeks) plus the trend: an error in it moves
+    every week alike. ``own`` is the profile's deviation from its mean, whose errors sum to zero
+    over a year. (With ISO-week columns the fit's first coefficient is week 1's intercept, not
+    the level: its variance is about ``s2 / years``, the level's ``s2 / weeks``.)
+    """
+    n = coef.shape[1]
+    slope = coef[1] if with_trend else np.zeros(n)
+    if not season_col:
+        common = coef[0] + times[:, None] * slope
+        return common, np.zeros_like(common)
+    raw = np.vstack([np.zeros(n), coef[season_col : season_col + 51]])  # [ISO week, n]; week 1 is 0
+    smooth = (np.roll(raw, 1, axis=0) + 2 * raw + np.roll(raw, -1, axis=0)) / 4
+    level = (1.0 - smooth[wk - 1].sum(axis=0)) / n  # mean(y - profile[wk] - slope · t); t sums to 0
+    mean_profile = smooth.mean(axis=0)
+    return level + mean_profile + times[:, None] * slope, smooth[weeks - 1] - mean_profile
 
 
 def _school_profile(iso_week: int) -> float:
@@ -221,6 +293,7 @@ def _result(
     trend: float | None,
     n: int,
     method: str,
+    common: np.ndarray,
 ) -> Forecast:
     frame = pd.DataFrame(
         {
@@ -228,13 +301,15 @@ def _result(
             "referrals": np.round(mean, 2),
             "referrals_low": np.round(np.maximum(low, 0), 2),
             "referrals_high": np.round(high, 2),
+            COMMON_COLUMN: np.round(common, 4),
         }
     )
     return Forecast(frame, profile, trend, n, method)
 
 
 def write_forecast(fc: Forecast, path: str | Path) -> Path:
-    """Write ``week_start,referrals,referrals_low,referrals_high`` (temp file, then rename)."""
+    """Write ``week_start,referrals,referrals_low,referrals_high,common_log_sd`` (temp file,
+    then rename)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
@@ -261,4 +336,24 @@ def read_forecast(path: str | Path) -> pd.DataFrame:
     for column in ("week_start", "referrals"):
         if column not in frame:
             raise InputError(path.name, f"missing column {column!r}", row=1, field=column)
+    weeks = pd.to_datetime(frame["week_start"].astype(str).str.strip(), format="%Y-%m-%d", errors="coerce")
+    bad = weeks.isna().to_numpy().nonzero()[0]
+    if len(bad):
+        i = int(bad[0])
+        raise InputError(
+            path.name,
+            f"{frame['week_start'].iloc[i]!r} is not a date like 2027-01-04",
+            row=i + 2,
+            field="week_start",
+        )
+    for column in FORECAST_NUMBERS:
+        if column in frame:
+            values = pd.to_numeric(frame[column], errors="coerce")
+            bad = (values.isna() | (values < 0)).to_numpy().nonzero()[0]
+            if len(bad):
+                i = int(bad[0])
+                value = frame[column].iloc[i]
+                shown = "an empty value" if pd.isna(value) else repr(str(value))
+                raise InputError(path.name, f"{shown} is not a number >= 0", row=i + 2, field=column)
+            frame[column] = values.astype(float)
     return frame

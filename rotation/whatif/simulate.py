@@ -3,8 +3,10 @@
 The model, in the words of a team leader:
 
 * Reports arrive every day at the forecast's seasonal rate (Poisson, with the forecast's extra
-  week-to-week spread). A share opens an investigation; reports from weekends and holidays are
-  handled on the next workday.
+  spread: a factor common to the whole simulated year for the uncertain level and trend, the
+  rest week by week). A week's reports spread over its days as the forecast assumes
+  (:func:`rotation.whatif.forecast.day_shares`: a public holiday gets a Sunday's share). A share
+  opens an investigation; reports from weekends and holidays are handled on the next workday.
 * Each new investigation goes to the team on intake — to that day's duty officers where a duty
   grid exists, else to its social workers present that day — in turn (round-robin). With a
   dedicated intake group it goes, in turn, to the investigators present that day.
@@ -29,6 +31,7 @@ import numpy as np
 
 from ..rota import Rota
 from ..solve import Planning
+from .forecast import day_shares
 
 DEADLINE_DAYS = 122  # four months
 #: Default work time per investigation, in hours: calibrated so that municipality C's rota of
@@ -210,6 +213,9 @@ class FlowSetup:
     employed_weeks: np.ndarray  # [worker, horizon week] bool
     handovers: list[Handover] = field(default_factory=list)
     model: FlowModel = field(default_factory=FlowModel)
+    #: [week] log-scale sd of the part of ``referrals_sd`` common to all weeks of a year (the
+    #: forecast's level and trend uncertainty); None: all of it is week-to-week spread.
+    referrals_common_sd: np.ndarray | None = None
 
     @property
     def n_days(self) -> int:
@@ -234,12 +240,40 @@ class SimResult:
     protected_weeks_per_person: float
 
 
+def report_rates(setup: FlowSetup) -> np.ndarray:
+    """Expected reports on each day of the timeline: each week's expected reports spread over its
+    days by :func:`rotation.whatif.forecast.day_shares`, so a week's days add up to its figure
+    and a public holiday gets a Sunday's share, as the forecast's workday factor assumes."""
+    rel = np.arange(setup.n_days) - setup.horizon_start
+    week, weekday = rel // 7, rel % 7
+    shares = day_shares(setup.workdays)
+    k = week - week.min()
+    # A week cut by the timeline's ends counts its missing days as a normal week's.
+    week_shares = np.tile(day_shares(np.arange(7) < 5), (int(k.max()) + 1 if len(k) else 0, 1))
+    week_shares[k, weekday] = shares
+    return setup.referrals[setup.week_of_day] * shares / week_shares.sum(axis=1)[k]
+
+
 def draw_cases(setup: FlowSetup, years: int, rng: np.random.Generator) -> Cases:
-    """Random arrivals for ``years`` years at once, assigned in turn to the day's officers."""
+    """Random arrivals for ``years`` years at once, assigned in turn to the day's officers.
+
+    A week's reports are Poisson around its expected figure times two random factors of mean 1:
+    one log-normal factor per simulated year (the level and trend uncertainty the forecast says
+    is common to all weeks, ``referrals_common_sd``) and a gamma factor per week for the rest
+    of the spread beyond Poisson, so a week's variance is still ``referrals_sd²``.
+    """
     m = setup.model
     weeks = setup.week_of_day
     mean_w = setup.referrals
-    extra = np.maximum(setup.referrals_sd**2 - mean_w, 0.0) / np.maximum(mean_w, 1e-9) ** 2
+    # The spread beyond Poisson, as the relative variance of the weekly multiplier.
+    beyond = np.maximum(setup.referrals_sd**2 - mean_w, 0.0) / np.maximum(mean_w, 1e-9) ** 2
+    common = setup.referrals_common_sd
+    if common is not None:
+        common = np.asarray(common, dtype=float)
+        # (1 + year's variance) x (1 + week's) = 1 + the whole multiplier's variance.
+        extra = np.maximum((1 + beyond) / (1 + np.expm1(common**2)) - 1, 0.0)
+    else:
+        extra = beyond
     n_weeks = len(mean_w)
     # The timeline runs over more than one horizon: each pass over a week gets its own draw.
     passes = int(np.ceil(setup.n_days / 7 / n_weeks)) + 1
@@ -248,11 +282,13 @@ def draw_cases(setup: FlowSetup, years: int, rng: np.random.Generator) -> Cases:
     if spread.any():
         shape = 1 / extra[spread]
         mult[:, :, spread] = rng.gamma(shape, 1 / shape, size=(years, passes, int(spread.sum())))
+    if common is not None and (common > 0).any():
+        # One draw per simulated year: a level 5 % high is high in every week of that year.
+        z = rng.standard_normal(years)[:, None]
+        mult *= np.exp(z * common[None, :] - common[None, :] ** 2 / 2)[:, None, :]
     day_index = np.arange(setup.n_days)
     pass_of_day = (day_index - setup.horizon_start) // (7 * n_weeks) + 1
-    weekday = (day_index - setup.horizon_start) % 7
-    day_weight = np.where(weekday < 5, 0.86 / 5, 0.14 / 2)
-    rate = mean_w[weeks] * day_weight * setup.investigation_share  # [day]
+    rate = report_rates(setup) * setup.investigation_share  # [day]
     lam = rate[None, :] * mult[:, np.clip(pass_of_day, 0, passes - 1), weeks]  # [year, day]
     # Reports from days off are handled on the next workday.
     work_idx = np.flatnonzero(setup.workdays)
@@ -372,6 +408,7 @@ def flow_setup(
     model: FlowModel | None = None,
     intake_group: tuple[str, ...] = (),
     referrals_sd: np.ndarray | None = None,
+    referrals_common_sd: np.ndarray | None = None,
 ) -> FlowSetup:
     """The simulation's view of a planned unit.
 
@@ -473,4 +510,5 @@ def flow_setup(
         employed_weeks=np.asarray(weeks_employed, dtype=bool),
         handovers=handovers,
         model=model,
+        referrals_common_sd=None if referrals_common_sd is None else np.asarray(referrals_common_sd, float),
     )

@@ -67,12 +67,12 @@ class Demand:
     new_investigations: np.ndarray  # [week]
     referrals: np.ndarray  # [week]
     survival: np.ndarray  # [weeks since opened]
-    period_caseload: np.ndarray  # [period, week]: open cases in week from intake in period
+    period_caseload: np.ndarray  # [period, week]: a team's open cases in week from intake in period
     baseline_caseload: np.ndarray  # [team, week]: cases opened before the horizon still open
     present_fte: np.ndarray  # [team, week]: FTE of social workers, weighted by presence
     team_fte: np.ndarray  # [team]: nominal FTE of social workers
-    period_new: np.ndarray  # [period]: expected new investigations
-    day_new: dict[date, float]  # expected new investigations per workday
+    period_new: np.ndarray  # [period]: expected new investigations of a team on intake then
+    day_new: dict[date, float]  # expected new investigations per workday, of a team on intake
     person_baseline: dict[str, np.ndarray]  # [week]: a person's open cases from before the horizon
     person_capacity: dict[str, float]  # FTE x share of the horizon's workdays present
 
@@ -150,11 +150,13 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
 
     pw = unit.rules.period_weeks
     n_periods = unit.rules.periods
+    # With more than one team on intake at a time, they share the week's new investigations.
+    per_team = new / max(unit.rules.teams_on_duty, 1)
     period_caseload = np.zeros((n_periods, n_weeks))
     for p in range(n_periods):
         for u in range(p * pw, (p + 1) * pw):
-            period_caseload[p, u:] += new[u] * s[: n_weeks - u]
-    period_new = np.array([new[p * pw : (p + 1) * pw].sum() for p in range(n_periods)])
+            period_caseload[p, u:] += per_team[u] * s[: n_weeks - u]
+    period_new = np.array([per_team[p * pw : (p + 1) * pw].sum() for p in range(n_periods)])
 
     teams = unit.teams
     # Before the horizon, assume the teams shared intake evenly at the mean rate: what is still
@@ -198,7 +200,7 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     for w in range(n_weeks):
         days = grid.week_workdays(w)
         for d in days:
-            day_new[d] = float(new[w]) / len(days)
+            day_new[d] = float(per_team[w]) / len(days)
     person_baseline: dict[str, np.ndarray] = {}
     person_capacity: dict[str, float] = {}
     first = grid.weeks[0]

@@ -589,3 +589,16 @@ def test_a_clock_far_behind_the_rates_shrinks_the_duty_grids_work(monkeypatch): 
     # ... and the plan says so, team by team (the terminal summary and summary.json show it).
     assert set(late.result.clock_cut) == {"A", "B", "C"}
     assert all(0 <= share < 1 for share in late.result.clock_cut.values()), late.result.clock_cut
+
+
+def test_two_teams_on_intake_share_the_new_investigations(make_unit):  # type: ignore[no-untyped-def]
+    # With two teams on intake at a time, each takes half the week's new investigations: the
+    # teams' expected new investigations add up to the horizon's, and so do the officers'
+    # (each team was charged all of them, doubling the caseload the balance saw).
+    toml = unit_toml(teams=("A", "B", "C", "D"), teams_on_duty=2, min_rest_weeks=2, duty_per_day=2)
+    solved = solve_folder(make_unit(toml, staff_for("ABCD", 4)))
+    assert solved.result.status in FEASIBLE
+    metrics = rota_metrics(solved.planning, solved.result.rota)
+    total = float(solved.planning.demand.new_investigations.sum())
+    assert sum(t.new_investigations for t in metrics.teams) == pytest.approx(total, abs=0.5)
+    assert sum(p.expected_new_investigations for p in metrics.people) == pytest.approx(total, abs=0.5)

@@ -170,13 +170,11 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
     carried_team, carried_person, steady_before = (
         carried_over(unit, before, float(new.mean()), n_weeks) if before else ({}, {}, np.zeros(n_weeks))
     )
-    for i, team in enumerate(teams):
-        given = [p.open_cases for p in unit.social_workers(team.id) if p.open_cases is not None]
-        if not given and before is not None:
+    for i, team in enumerate(teams):  # (estimates; a team whose staff give open_cases: below)
+        if before is not None:
             baseline[i] = carried_team.get(team.id, np.zeros(n_weeks)) + steady_before
-            continue
-        start_open = sum(given) if given else mean_rate * steady
-        baseline[i] = start_open * tail / steady if steady > 0 else 0
+        else:
+            baseline[i] = mean_rate * tail if steady > 0 else 0
 
     present_fte = np.zeros((len(teams), n_weeks))
     team_fte = np.zeros(len(teams))
@@ -228,6 +226,11 @@ def build_demand(unit: Unit, grid: TimeGrid) -> Demand:
             own_days = [d for d in grid.workdays if d.weekday() in person.weekdays]
             here = sum(1 for d in own_days if grid.present(person.id, d))
             person_capacity[person.id] = max(person.fte * here / max(len(own_days), 1), 0.01)
+    for i, team in enumerate(teams):
+        # Where staff give their open_cases, the team's are theirs plus the others' estimates.
+        workers = unit.social_workers(team.id)
+        if any(p.open_cases is not None for p in workers):
+            baseline[i] = sum((person_baseline[p.id] for p in workers), np.zeros(n_weeks))
     return Demand(
         new_investigations=new,
         referrals=referrals,

@@ -602,3 +602,29 @@ def test_two_teams_on_intake_share_the_new_investigations(make_unit):  # type: i
     total = float(solved.planning.demand.new_investigations.sum())
     assert sum(t.new_investigations for t in metrics.teams) == pytest.approx(total, abs=0.5)
     assert sum(p.expected_new_investigations for p in metrics.people) == pytest.approx(total, abs=0.5)
+
+
+def test_open_cases_given_for_some_staff_count_with_the_others_estimates(tmp_path):  # type: ignore[no-untyped-def]
+    # open_cases in staff.csv for two of team A's four social workers: the team starts with
+    # theirs plus the other two's estimated share (it started with the two given alone).
+    import shutil
+
+    from rotation.read import load_unit
+    from rotation.solve import prepare
+
+    unit_dir = shutil.copytree(MUNICIPALITY_C.parent / "tiny", tmp_path / "tiny")
+    plain = prepare(load_unit(unit_dir)).demand
+    lines = (unit_dir / "staff.csv").read_text(encoding="utf-8").splitlines()
+    lines[0] += ",open_cases"
+    lines[1:] = [line + (",20" if line.startswith(("p05,", "p06,")) else ",") for line in lines[1:]]
+    (unit_dir / "staff.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    unit = load_unit(unit_dir)
+    d = prepare(unit).demand
+    a = [p.id for p in unit.social_workers("A")]
+    assert d.baseline_caseload[0, 0] == pytest.approx(sum(d.person_baseline[q][0] for q in a))
+    others = [q for q in a if q not in ("p05", "p06")]
+    for q in others:
+        assert d.person_baseline[q][0] == pytest.approx(plain.person_baseline[q][0])
+        assert d.person_baseline[q][0] > 0
+    given = sum(d.person_baseline[q][0] for q in ("p05", "p06"))
+    assert d.baseline_caseload[0, 0] > given + 1

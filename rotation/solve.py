@@ -208,12 +208,13 @@ def plan(
             m.model.add(lit == 1)
     if soft:
         name = "broken rules" if relax else "changed frozen periods"
+        fill = [("missing officers", m.terms["missing_officers"], 1, 0.0)] if relax and joint else []
         # With both, any broken rule costs more than changing every frozen period: a valid rota
         # that changes frozen periods beats a relaxed one that keeps them.
         frozen = [lit for lit, g in soft if g.rule == "frozen"]
         weight = len(frozen) + 1 if relax and frozen else 1
         broken = sum((1 if g.rule == "frozen" else weight * g.penalty) * lit.Not() for lit, g in soft)
-        if not run.stages(m, [(name, broken, 1, 0.0)], later=6):
+        if not run.stages(m, [(name, broken, 1, 0.0), *fill], later=6):
             if run.log and run.log[-1].status == "INFEASIBLE":  # a clash no frozen period causes
                 return run.result(None, conflicts=explain(planning, baseline=baseline))
             return run.result(None)

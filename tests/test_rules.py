@@ -628,3 +628,22 @@ def test_open_cases_given_for_some_staff_count_with_the_others_estimates(tmp_pat
         assert d.person_baseline[q][0] > 0
     given = sum(d.person_baseline[q][0] for q in ("p05", "p06"))
     assert d.baseline_caseload[0, 0] > given + 1
+
+
+def test_a_relaxed_plan_that_breaks_duty_on_one_day_staffs_the_other_days(make_unit):  # type: ignore[no-untyped-def]
+    # One social worker of each team is at work on one day of period 2, duty needs two: no
+    # rota exists. The relaxed plan breaks that team-period's duty rule, and still puts two
+    # officers on every other day of the period and the one there is on that day (it left all
+    # ten days empty: the broken group no longer asked for any).
+    day = period_start(2) + timedelta(days=1)
+    absences = [away(worker_id(t, i), day, day) for t in "ABC" for i in (2, 3)]
+    folder = make_unit(unit_toml(min_present=1, duty_per_day=2), staff_for("ABC", 3), absences)
+    solved = solve_folder(folder, relax=True)
+    assert solved.result.rota is not None and solved.result.broken
+    (team,) = solved.result.rota.teams_in(2)
+    officers: dict[date, int] = {}
+    for o in solved.result.rota.officers:
+        if o.team == team and period_start(2) <= o.date <= period_end(2):
+            officers[o.date] = officers.get(o.date, 0) + 1
+    days = weekdays_between(period_start(2), period_end(2))
+    assert {d: officers.get(d, 0) for d in days} == {d: 1 if d == day else 2 for d in days}

@@ -71,6 +71,7 @@ def _day_duty(m: RotaModel, officers: list[str], d: date) -> list[cp_model.IntVa
 def add_duty_staffing(m: RotaModel) -> None:
     """Exactly ``duty_per_day`` officers from the intake team on each of its duty workdays."""
     unit = m.unit
+    missing = []
     for (t, p), cell in _cells(m):
         lit = m.duty_groups[t, p] = m.group(RuleGroup("duty", team=t, period=p))
         for d, officers in cell.officers.items():
@@ -78,6 +79,10 @@ def add_duty_staffing(m: RotaModel) -> None:
             total = sum(_day_duty(m, officers, d))
             m.model.add(total <= k * m.on_intake[t, p])
             m.model.add(total == k * m.on_intake[t, p]).only_enforce_if(lit)
+            missing.append(k * m.on_intake[t, p] - total)
+    # Officers missing on intake days: 0 unless a relaxed plan breaks a team-period's duty group;
+    # then it fills every day it can, not none (see solve.plan).
+    m.terms["missing_officers"] = sum(missing) if missing else cp_model.LinearExpr.constant(0)  # type: ignore[assignment]
 
 
 def add_duty_mentor(m: RotaModel) -> None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -40,6 +40,8 @@ class Before:
     last_day: date  # the previous plan's last day
     first_day: date | None = None  # the previous plan's first day (None: as its first intake)
     unknown_teams: tuple[str, ...] = ()  # teams of the previous plan this unit does not have
+    # Person -> duty workdays in a row right before this unit's start (only those with a run)
+    runs: dict[str, int] = field(default_factory=dict)
 
     def rest_weeks(self, team: str, day: date) -> int | None:
         """Whole weeks off intake between the team's last intake period before ``day`` and
@@ -48,23 +50,6 @@ class Before:
         if not ends:
             return None
         return (day - max(ends) - timedelta(days=1)).days // 7
-
-    def duty_days(self, person: str) -> list[date]:
-        return sorted(d for (d, _), people in self.officers.items() if person in people)
-
-    def run_before(self, person: str, start: date, country: str) -> int:
-        """Duty workdays in a row the person has right before ``start`` (none when a workday
-        without duty, in the previous plan or between the plans, comes between)."""
-        days = set(self.duty_days(person))
-        years = range(start.year - 2, start.year + 1)
-        free = holidays.country_holidays(country, years=years, categories=("public", "de_facto"))
-        run, day = 0, start - timedelta(days=1)
-        while True:
-            if day.weekday() < 5 and day not in free:
-                if day not in days:
-                    return run
-                run += 1
-            day -= timedelta(days=1)
 
 
 def read_previous(folder: str | Path, unit: Unit) -> Before:
@@ -118,7 +103,25 @@ def read_previous(folder: str | Path, unit: Unit) -> Before:
         for row_no, row in _rows(folder / "duty.csv", ("date", "team", "person")):
             day = _date(row, "date", folder / "duty.csv", row_no)
             officers.setdefault((day, row["team"]), []).append(row["person"])
-    return Before(folder, intake, officers, last, first_day, tuple(sorted(unknown)))
+    runs = _runs_before(officers, unit.rules.start, unit.country)
+    return Before(folder, intake, officers, last, first_day, tuple(sorted(unknown)), runs)
+
+
+def _runs_before(officers: dict[tuple[date, str], list[str]], start: date, country: str) -> dict[str, int]:
+    """Each person's duty workdays in a row right before ``start`` (a workday without duty, in
+    the previous plan or between the plans, ends a run)."""
+    on_duty = {(q, d) for (d, _), people in officers.items() for q in people}
+    years = range(start.year - 2, start.year + 1)
+    free = holidays.country_holidays(country, years=years, categories=("public", "de_facto"))
+    runs: dict[str, int] = {}
+    for person in {q for q, _ in on_duty}:
+        run, day = 0, start - timedelta(days=1)
+        while day.weekday() >= 5 or day in free or (person, day) in on_duty:
+            run += day.weekday() < 5 and day not in free
+            day -= timedelta(days=1)
+        if run:
+            runs[person] = run
+    return runs
 
 
 def _rows(path: Path, needed: tuple[str, ...]) -> list[tuple[int, dict[str, str]]]:

@@ -128,10 +128,9 @@ def runs_before(m: RotaModel) -> dict[str, tuple[int, list[cp_model.IntVar]]]:
     if grid.before is None:
         return {}
     limit = m.unit.rules.max_duty_days_in_row
-    start = m.unit.rules.start
     runs = {}
     for person in _workers(m):
-        run = min(grid.before.run_before(person.id, start, m.unit.country), limit)
+        run = min(grid.before.runs.get(person.id, 0), limit)
         window = [m.duty[person.id, d] for d in grid.workdays[: limit - run + 1] if (person.id, d) in m.duty]
         if run and len(window) > limit - run:
             runs[person.id] = (run, window)

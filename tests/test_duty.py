@@ -1043,6 +1043,39 @@ def test_patterns_prove_exactly_the_whole_day_optimum(loads) -> None:  # type: i
     assert pattern_proof(loads, best - 1, work=1.0)[0] is not None
 
 
+def test_prices_prove_whole_days_over_the_whole_horizon() -> None:
+    """The example above, proven by prices instead of windows: at 19 each person can take one
+    day only, two for three slots; at 20 the grid exists, so nothing is proven there."""
+    from rotation.solver.schedules import PersonLoads, priced_bound, priced_proof
+
+    kind = ("week 0",)
+    rows = {q: [(0, {kind: 10})] for q in ("a", "b")}
+    loads = PersonLoads({kind: 3}, {"a": {kind: 3}, "b": {kind: 3}}, rows, [frozenset([kind])], 1)
+    assert priced_proof(loads, 19, work=1.0)[0] is True
+    assert priced_proof(loads, 20, work=1.0)[0] is False
+    assert priced_bound(loads, found=20, proven=0, tolerance=1e-9, work=5.0).value == 20
+    # Someone over the value with no days at all: proven at once.
+    over = PersonLoads(loads.slots, loads.available, {**rows, "b": [(25, {kind: 10})]}, loads.windows, 1)
+    assert priced_proof(over, 24, work=1.0)[0] is True
+
+
+@settings(max_examples=60, deadline=None)
+@given(small_loads())
+def test_prices_never_prove_a_value_a_grid_reaches(loads) -> None:  # type: ignore[no-untyped-def]
+    """Prices prove a bound: never one a grid reaches (found by trying every grid). Below the
+    best grid they may fail (their LP mixes people's choices of days), so that is only
+    counted."""
+    from rotation.solver.schedules import priced_bound, priced_proof
+
+    best = _best_over_every_grid(loads)
+    if best is None:
+        event("no grid")
+        return
+    assert priced_proof(loads, best, work=5.0)[0] is not True
+    event(f"prices {'prove' if priced_proof(loads, best - 1, work=5.0)[0] else 'miss'} the optimum")
+    assert priced_bound(loads, found=best, proven=0, tolerance=1e-9, work=5.0).value <= best
+
+
 def _team_level(planning):  # type: ignore[no-untyped-def]
     """The first feasible team level: (team, period) -> on intake, or None."""
     from ortools.sat.python import cp_model
@@ -1085,7 +1118,7 @@ def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  
     value that a proven optimal grid reaches (a wrong bound would, as it cuts off grids)."""
     from ortools.sat.python import cp_model
 
-    from rotation.solver.schedules import _Counts, pattern_proof, proves_beyond, window_bound
+    from rotation.solver.schedules import _Counts, pattern_proof, priced_proof, proves_beyond, window_bound
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = write_random_unit(Path(tmp) / "unit", spec, weeks=4)  # small enough to prove
@@ -1110,6 +1143,7 @@ def test_caseload_counting_bound_never_passes_the_optimum(spec: dict) -> None:  
         assert pattern_proof(loads, optimum, work=5.0)[0] is None  # a grid at the optimum exists
         proved = pattern_proof(loads, optimum - 1, work=5.0)[0] is not None
         event(f"patterns {'prove' if proved else 'miss'} the optimum")
+        assert priced_proof(loads, optimum, work=5.0)[0] is not True  # nor do prices
 
 
 # --- the local search over a team's duty grid --------------------------------------------------

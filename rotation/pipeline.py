@@ -16,6 +16,7 @@ from .labels import label
 from .metrics import RotaMetrics, rota_metrics
 from .outputs import (
     atomic_folder,
+    check_plan_target,
     duty_rows,
     officer_rows,
     rota_rows,
@@ -236,7 +237,8 @@ def write_plan(
 def _check_replaceable(out: Path, unit_name: str) -> None:
     """A fresh plan may replace an earlier fresh plan of the same unit (running the same command
     again), but never a re-plan's or swap's version, nor another unit's plan: those are what
-    staff have been sent, and their history would be lost."""
+    staff have been sent, and their history would be lost. Nor a folder of other files."""
+    check_plan_target(out)
     try:
         version = json.loads((out / "version.json").read_text(encoding="utf-8")).get("version", 1)
     except (OSError, ValueError):

@@ -609,7 +609,10 @@ def _records(
         path = xlsx_path if xlsx_path.exists() else csv_path
     name = path.name
     if not path.exists():
-        raise InputError(name, f"missing; expected {stem}.csv or {stem}.xlsx in {folder}")
+        near = _closest(stem.lower(), {f.stem.lower(): f for f in folder.iterdir() if f.is_file()})
+        found = next((f.name for f in sorted(folder.iterdir()) if near and f.stem.lower() == near), None)
+        hint = f" (found {found}: rename it to {stem}{Path(found).suffix.lower()}?)" if found else ""
+        raise InputError(name, f"missing; expected {stem}.csv or {stem}.xlsx in {folder}{hint}")
     empty = InputError(name, f"is empty; expected the header {','.join(columns)}")
     try:
         if path.stat().st_size == 0:
@@ -638,6 +641,16 @@ def _records(
     if len(frame.columns) == 0:
         raise empty
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    for column in frame.columns:
+        # A column the tool does not know is a mistake, never ignored: a misspelt "weekdays"
+        # or "end" would plan part-timers on their days off and leavers after they left. (A
+        # column without a header and without values is the trailing separator Excel writes.)
+        if column in columns or (column.startswith("unnamed:") and not frame[column].str.strip().any()):
+            continue
+        close = _closest(column, columns)
+        hint = f" (did you mean {close!r}?)" if close else ""
+        shown = "a column without a header" if column.startswith("unnamed:") else f"unknown column {column!r}"
+        raise InputError(name, f"{shown}{hint}; expected columns {', '.join(columns)}", row=1)
     for column in required:
         if column not in frame.columns:
             raise InputError(
@@ -722,9 +735,7 @@ def _weekdays(rec: _Record) -> tuple[int, ...]:
 def _read_absences(folder: Path, people: dict[str, Person], last_day: date) -> list[Absence]:
     """The absences; one without an end (a long sick leave, end not known yet) lasts to
     ``last_day``, the rota's last day."""
-    if not (folder / "absences.csv").exists() and not (folder / "absences.xlsx").exists():
-        return []
-    absences: list[Absence] = []
+    absences: list[Absence] = []  # (the file is required: a misnamed one is not "nobody away")
     for _, rec in _records(folder, "absences", ABSENCE_COLUMNS, ABSENCE_COLUMNS):
         person = rec.text("person")
         if person not in people:

@@ -192,7 +192,7 @@ def write_unit_folder(
     absences: Iterable[dict[str, str] | Sequence[str]] | None = None,
     staff_format: str = "csv",
 ) -> Path:
-    """Write unit.toml, staff.csv (or staff.xlsx) and, when given, absences.csv into ``folder``."""
+    """Write unit.toml, staff.csv (or staff.xlsx) and absences.csv (empty unless given) into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "unit.toml").write_text(toml, encoding="utf-8")
     staff = list(staff)
@@ -207,8 +207,7 @@ def write_unit_folder(
         book.save(folder / "staff.xlsx")
     else:
         write_csv(folder / "staff.csv", STAFF_COLUMNS, staff)
-    if absences is not None:
-        write_csv(folder / "absences.csv", ABSENCE_COLUMNS, absences)
+    write_csv(folder / "absences.csv", ABSENCE_COLUMNS, absences or [])  # (required, maybe empty)
     return folder
 
 

@@ -65,6 +65,24 @@ def drop_column(file: str, column: str) -> Callable[[Path], None]:
     return edit
 
 
+def rename_column(file: str, old: str, new: str) -> Callable[[Path], None]:
+    """A header cell written otherwise (a misspelling, or the user's own word for it)."""
+
+    def edit(folder: Path) -> None:
+        path = folder / file
+        with path.open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        rows[0][rows[0].index(old)] = new
+        with path.open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, lineterminator="\n").writerows(rows)
+
+    return edit
+
+
+def rename(file: str, new: str) -> Callable[[Path], None]:
+    return lambda folder: (folder / file).rename(folder / new)
+
+
 def replace_toml(old: str, new: str) -> Callable[[Path], None]:
     def edit(folder: Path) -> None:
         path = folder / "unit.toml"
@@ -365,6 +383,31 @@ CASES = {
         "kind",
         ("'holiday'",),
     ),
+    # staff.csv: a misspelt optional column would be ignored, and part-timers planned on their
+    # days off: an unknown column is an error, with the column it most likely means.
+    "misspelt column 'weekday'": Case(
+        rename_column("staff.csv", "weekdays", "weekday"),
+        "staff.csv",
+        1,
+        None,
+        ("unknown column 'weekday'", "did you mean 'weekdays'"),
+    ),
+    # staff.csv: the user's own word for a column (leavers would be planned after they left).
+    "unknown column 'slut'": Case(
+        rename_column("staff.csv", "end", "slut"), "staff.csv", 1, None, ("unknown column 'slut'",)
+    ),
+    # absences.csv: a column the tool has no use for (and a private one at that).
+    "unknown column in absences.csv": Case(
+        rename_column("absences.csv", "kind", "reason"), "absences.csv", 1, None, ("unknown column 'reason'",)
+    ),
+    # absences.csv missing: not "nobody is ever away".
+    "missing absences.csv": Case(
+        remove("absences.csv"), "absences.csv", None, None, ("missing", "absences.csv or absences.xlsx")
+    ),
+    # absences.csv under another name: the message names the file found.
+    "misnamed absences.csv": Case(
+        rename("absences.csv", "absence.csv"), "absences.csv", None, None, ("missing", "found absence.csv")
+    ),
     # staff.csv: a weekday named by more than its abbreviation ("thurs" is neither thu nor thursday).
     "weekday 'thurs'": Case(
         set_cell("staff.csv", 8, "weekdays", "mon,thurs"), "staff.csv", 8, "weekdays", ("'thurs'",)
@@ -650,3 +693,18 @@ def test_an_absence_without_an_end_lasts_to_the_rotas_last_day(tmp_path: Path) -
     unit = load_unit(folder)
     last = unit.rules.start + timedelta(weeks=unit.rules.weeks, days=-1)
     assert unit.absences[0].end == last
+
+
+def test_an_out_folder_of_other_files_is_refused_before_the_solver_starts(tmp_path: Path) -> None:
+    """The README promises it: a folder that is not a plan is refused at once (no solving
+    stages shown first), and its files are left as they were."""
+    folder = base_unit(tmp_path / "unit")
+    out = tmp_path / "documents"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine", encoding="utf-8")
+    result = run(["plan", str(folder), "--out", str(out), "--time-limit", "10"])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is not a plan folder" in lines[0], result.stderr
+    assert [p.name for p in out.iterdir()] == ["keep.txt"]
+    assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"

@@ -435,3 +435,35 @@ def test_a_superseded_version_is_refused_and_writes_nothing(tmp_path: Path, tiny
     fresh = copy_plan(tiny_with_duty, tmp_path / "fresh")
     write_csv(fresh / "duty.csv", read_csv(fresh / "duty.csv")[:-1])  # another plan of the same rota
     assert cli("publish", str(unit_dir), "--plan", str(fresh), "--site", str(site))[0] == 0
+
+
+def test_a_sibling_version_is_refused(tmp_path: Path, tiny_with_duty: Path) -> None:
+    """A re-plan and a swap both made from the published plan are both version 2: once the swap
+    is published, publishing the re-plan would take the swap back out of every calendar."""
+    unit_dir = copy_unit(TINY, tmp_path / "unit")
+    v1 = copy_plan(tiny_with_duty, tmp_path / "plan")
+    site = tmp_path / "site"
+
+    def cli(*args: str) -> tuple[int, str]:
+        result = CliRunner().invoke(main_cli, list(args), catch_exceptions=False)
+        return result.exit_code, result.stderr
+
+    assert cli("publish", str(unit_dir), "--plan", str(v1), "--site", str(site))[0] == 0
+    with (unit_dir / "absences.csv").open("a", encoding="utf-8") as f:
+        f.write("p01,2027-04-26,2027-04-30,sick\n")
+    replanned, swapped = tmp_path / "plan.v2", tmp_path / "plan.v3"
+    common = ["--today", "2027-04-05", "--time-limit", "8"]
+    assert cli("replan", str(unit_dir), "--published", str(v1), "--out", str(replanned), *common)[0] == 0
+    assert cli("swap", str(unit_dir), "--plan", str(v1), "3", "4", "--out", str(swapped), *common)[0] == 0
+    assert json.loads((swapped / "version.json").read_text(encoding="utf-8"))["version"] == 2
+    assert cli("publish", str(unit_dir), "--plan", str(swapped), "--site", str(site))[0] == 0
+    before = {f: f.read_bytes() for f in site.rglob("*") if f.is_file()}
+
+    code, err = cli("publish", str(unit_dir), "--plan", str(replanned), "--site", str(site))
+    assert code == 2, err
+    assert "is version 2 of the rota, made from version 1" in err and "published version 2" in err
+    assert {f: f.read_bytes() for f in site.rglob("*") if f.is_file()} == before, "nothing written"
+    # A version made from the one published goes out.
+    newest = tmp_path / "plan.v4"
+    assert cli("swap", str(unit_dir), "--plan", str(swapped), "3", "4", "--out", str(newest), *common)[0] == 0
+    assert cli("publish", str(unit_dir), "--plan", str(newest), "--site", str(site))[0] == 0

@@ -208,10 +208,23 @@ def _check_not_superseded(folder: Path, plan: Plan, state: SiteState) -> None:
     change made since, in every subscriber's calendar (an easy slip: ``--plan out/plan`` where
     ``out/plan.v3`` was meant). A later version whose content happens to equal an earlier one
     (a change undone) has a higher version and is published."""
-    if plan.fingerprint == state.plan or plan.fingerprint not in state.plans:
+    if plan.fingerprint == state.plan:
         return
     same_rota = [v for v, first in state.plans.values() if first == plan.horizon_start]
     latest = max(same_rota, default=0)
+    if plan.fingerprint not in state.plans:
+        # New here. A re-plan or swap made from an older version than the newest published
+        # (two made from the same plan: PLAN.v2 and PLAN.v3 both version 2) would take back the
+        # other's changes as well.
+        if plan.parent is not None and plan.version <= latest:
+            raise InputError(
+                str(folder),
+                f"is version {plan.version} of the rota, made from version {plan.parent[1]}, and "
+                f"this site has since published version {latest} (another re-plan or swap); "
+                "publishing it would take back that version's changes — re-plan or swap from "
+                "the version published",
+            )
+        return
     if plan.version < latest:
         raise InputError(
             str(folder),

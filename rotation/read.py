@@ -586,6 +586,42 @@ class _Record:
         return number
 
 
+def read_table(path: Path, expected: str) -> pd.DataFrame:
+    """A CSV (UTF-8, with or without Excel's byte order mark; commas or, as Swedish Excel saves
+    it, semicolons: a header line with ';' and no ',' means semicolons) or Excel file as text
+    cells, blank lines kept so row numbers stay the lines of the file. InputError for an empty
+    or unreadable file (``expected``: what it should hold, for the message)."""
+    name = path.name
+    empty = InputError(name, f"is empty; expected {expected}")
+    try:
+        if path.stat().st_size == 0:
+            raise empty
+        if path.suffix == ".xlsx":
+            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
+        else:
+            text = path.read_bytes().decode("utf-8-sig")
+            if not text.strip():
+                raise empty
+            header = text.lstrip("\r\n").splitlines()[0]
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=";" if ";" in header and "," not in header else ",",
+                dtype=str,
+                keep_default_na=False,
+                skipinitialspace=True,
+                skip_blank_lines=False,  # so row numbers stay the lines of the file
+            )
+    except InputError:
+        raise
+    except UnicodeDecodeError:
+        raise InputError(name, "not UTF-8 text; save it as CSV UTF-8") from None
+    except Exception as e:  # pandas and openpyxl raise many kinds for unreadable files
+        raise InputError(name, f"cannot be read as a table: {e}") from None
+    if len(frame.columns) == 0:
+        raise empty
+    return frame
+
+
 def _records(
     folder: Path,
     stem: str,
@@ -613,33 +649,7 @@ def _records(
         found = next((f.name for f in sorted(folder.iterdir()) if near and f.stem.lower() == near), None)
         hint = f" (found {found}: rename it to {stem}{Path(found).suffix.lower()}?)" if found else ""
         raise InputError(name, f"missing; expected {stem}.csv or {stem}.xlsx in {folder}{hint}")
-    empty = InputError(name, f"is empty; expected the header {','.join(columns)}")
-    try:
-        if path.stat().st_size == 0:
-            raise empty
-        if path.suffix == ".xlsx":
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        else:
-            text = path.read_bytes().decode("utf-8-sig")
-            if not text.strip():
-                raise empty
-            header = text.lstrip("\r\n").splitlines()[0]
-            frame = pd.read_csv(
-                io.StringIO(text),
-                sep=";" if ";" in header and "," not in header else ",",
-                dtype=str,
-                keep_default_na=False,
-                skipinitialspace=True,
-                skip_blank_lines=False,  # so row numbers stay the lines of the file
-            )
-    except InputError:
-        raise
-    except UnicodeDecodeError:
-        raise InputError(name, "not UTF-8 text; save it as CSV UTF-8") from None
-    except Exception as e:  # pandas and openpyxl raise many kinds for unreadable files
-        raise InputError(name, f"cannot be read as a table: {e}") from None
-    if len(frame.columns) == 0:
-        raise empty
+    frame = read_table(path, f"the header {','.join(columns)}")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     for column in frame.columns:
         # A column the tool does not know is a mistake, never ignored: a misspelt "weekdays"

@@ -182,6 +182,28 @@ def test_weekly_history_keeps_every_week_whatever_its_date_column(tmp_path: Path
     assert read_history(tmp_path / "d.csv").index[-1] == pd.Timestamp("2024-03-04")  # not 03-11
 
 
+def test_history_saved_by_swedish_excel_reads_like_a_comma_file(tmp_path: Path) -> None:
+    """Semicolons, Excel's byte order mark and a blank line, as the unit's own files may have
+    them (it was "no date column" for a file with a week_start column); a bad count still names
+    its line in the file (9: the header, five weeks, the blank line, then 2024-02-05)."""
+    from rotation.whatif.forecast import read_history
+
+    mondays = pd.date_range("2024-01-01", periods=20, freq="7D")
+    rows = [f"{d.date()},{40 + i}" for i, d in enumerate(mondays)]
+    (tmp_path / "comma.csv").write_text("week_start,referrals\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    excel = "\ufeffweek_start;referrals\n" + "\n".join(r.replace(",", ";") for r in rows[:5])
+    excel += "\n;\n" + "\n".join(r.replace(",", ";") for r in rows[5:]) + "\n"
+    (tmp_path / "excel.csv").write_text(excel, encoding="utf-8")
+    assert read_history(tmp_path / "excel.csv").equals(read_history(tmp_path / "comma.csv"))
+    (tmp_path / "bad.csv").write_text(excel.replace("2024-02-12;46", "2024-02-12;many"), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["forecast", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "d.csv")]
+    )
+    assert result.exit_code == 2 and result.output.startswith("error: bad.csv, row 9, field 'referrals'"), (
+        result.output
+    )
+
+
 def test_bad_history_is_one_line_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "history.csv"
     bad.write_text("date,referrals\n2024-01-01,40\n2024-01-08,forty\n")

@@ -47,6 +47,7 @@ import pandas as pd
 
 from ..demand import se_school_multiplier
 from ..errors import InputError
+from ..read import read_table
 
 Z80 = 1.2816  # the 80 % band: 10th and 90th percentile
 DATE_COLUMNS = ("date", "week_start", "week")
@@ -98,11 +99,11 @@ def read_history(path: str | Path) -> pd.Series:
     name = path.name
     if not path.is_file():
         raise InputError(name, f"not found: {path}")
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e:
-        raise InputError(name, f"not a readable CSV file ({str(e).splitlines()[0]})") from None
+    frame = read_table(path, f"a header with a date column ({', '.join(DATE_COLUMNS)})")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
+    # (blank lines are kept so rows are the file's lines; they hold no report)
+    if not frame.empty:
+        frame = frame[frame.apply(lambda row: any(str(v).strip() for v in row), axis=1)]
     date_col = next((c for c in DATE_COLUMNS if c in frame.columns), None)
     if date_col is None:
         raise InputError(name, f"no date column; expected one of {', '.join(DATE_COLUMNS)}", row=1)
@@ -114,7 +115,10 @@ def read_history(path: str | Path) -> pd.Series:
     if len(bad):
         i = int(bad[0])
         raise InputError(
-            name, f"{frame[date_col].iloc[i]!r} is not a date like 2024-01-01", row=i + 2, field=date_col
+            name,
+            f"{frame[date_col].iloc[i]!r} is not a date like 2024-01-01",
+            row=int(frame.index[i]) + 2,
+            field=date_col,
         )
     if count_col is not None:
         counts = pd.to_numeric(frame[count_col].str.strip(), errors="coerce")
@@ -122,7 +126,10 @@ def read_history(path: str | Path) -> pd.Series:
         if len(bad):
             i = int(bad[0])
             raise InputError(
-                name, f"{frame[count_col].iloc[i]!r} is not a count >= 0", row=i + 2, field=count_col
+                name,
+                f"{frame[count_col].iloc[i]!r} is not a count >= 0",
+                row=int(frame.index[i]) + 2,
+                field=count_col,
             )
     else:
         counts = pd.Series(1.0, index=frame.index)

@@ -22,6 +22,7 @@ from .previous import Before, read_previous
 from .read import load_unit
 from .replan import replan_unit, swap_periods
 from .solve import explain, prepare, rota_exists
+from .solver.cpsat import stop_searches_on_ctrl_c
 from .text import MAXIMISED, format_replan, format_report
 
 
@@ -42,7 +43,9 @@ def _fail_input(error: InputError) -> None:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """A mistake in the input: one line and exit 2; a rota the validator rejected: exit 3."""
+    """A mistake in the input: one line and exit 2; a rota the validator rejected: exit 3;
+    Ctrl-C: exit 130."""
+    stop_searches_on_ctrl_c()
     try:
         yield
     except InputError as e:
@@ -50,6 +53,11 @@ def _user_errors() -> Iterator[None]:
     except InvalidRotaError as e:
         click.echo(f"error: {e}", err=True)
         sys.exit(3)
+    except KeyboardInterrupt:
+        # (Ctrl-C: the running search returns first; the output folder is written whole or not
+        # at all, so nothing is left half-written)
+        click.echo("\ninterrupted: nothing written", err=True)
+        sys.exit(130)
 
 
 def _after_option(text: str):  # type: ignore[no-untyped-def]

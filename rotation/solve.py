@@ -22,6 +22,7 @@ from .explain import describe_groups
 from .planning import Planning, prepare
 from .rota import Rota, assign_managers, with_officers
 from .solver.build import build_model
+from .solver.cpsat import new_solver
 from .solver.duty import TERM_KINDS, duty_grid, greedy_duty, term_value
 from .solver.improve import DutyGrid, improve
 from .solver.model import SCALE, RotaModel, RuleGroup, add_periodic_cycle
@@ -487,7 +488,7 @@ def _evaluate(m: RotaModel, expr: cp_model.LinearExpr, values: dict[int, int]) -
             fixed.add(fixed.get_bool_var_from_proto_index(var.index) == values[var.index])
     fixed.clear_hints()
     fixed.minimize(expr)
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10.0
     code = solver.solve(fixed)
@@ -555,7 +556,7 @@ def _solve_stage(
     started: float,
 ) -> tuple[Stage, dict[int, int] | None]:
     m.model.minimize(expr)
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.random_seed = 0
     # The tie-break runs on one worker: deterministic, so the same input gives the same rota.
@@ -814,7 +815,7 @@ def _local_search(
 def _single_search(
     model: cp_model.CpModel, work: float, tolerance: float, lp: bool, deadline: float
 ) -> _Search:
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = max(work, 0.01)
@@ -850,7 +851,7 @@ def _check_assignment(
         if var.index in assignment:
             fixed.add(fixed.get_bool_var_from_proto_index(var.index) == assignment[var.index])
     fixed.minimize(expr)
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 5.0
     code = solver.solve(fixed)
@@ -947,7 +948,7 @@ def rota_exists(planning: Planning, time_limit: float = 30.0, workers: int = 2) 
         m.model.clear_objective()
         if hint:
             _hint(m, hint)
-        solver = cp_model.CpSolver()
+        solver = new_solver()
         solver.parameters.num_workers = workers
         solver.parameters.max_time_in_seconds = max(time_limit - (time.monotonic() - started), 0.5)
         code = solver.solve(m.model)
@@ -1011,7 +1012,7 @@ def _core(
     m.model.clear_objective()
     m.model.clear_assumptions()
     m.model.add_assumptions(assumptions)
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = time_limit
     code = solver.solve(m.model)

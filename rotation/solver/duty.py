@@ -11,6 +11,7 @@ from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
+from .cpsat import new_solver
 from .improve import MAX, MIN, PAIRS, SPREAD, DutyGrid, Rows, Term
 from .model import SCALE, RotaModel, RuleGroup, spread
 from .schedules import Kind, PersonLoads, Row
@@ -514,7 +515,7 @@ def duty_grid_exists(m: RotaModel, team: str, period: int) -> bool:
             window = [v for v in row[i : i + limit + 1] if v is not None]
             if len(window) > limit:
                 model.add(sum(window) <= limit)
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 5.0
     status = solver.solve(model)

@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 from ortools.sat.python import cp_model
 
+from .cpsat import new_solver
+
 MAX, MIN, SPREAD, PAIRS = "max", "min", "spread", "pairs"
 HISTORY = 20  # late acceptance: compare with the score this many moves ago
 FOCUS = 0.5  # share of moves that start from a person whose load sets the term
@@ -465,7 +467,7 @@ def _exchange(search: _Search, pair: tuple[int, ...], work: float) -> tuple[Hand
     model.minimize(objective)
     for (p, i), v in x.items():
         model.add_hint(v, int(p in search.on_day[i]))
-    solver = cp_model.CpSolver()
+    solver = new_solver()
     solver.parameters.num_workers = 1
     solver.parameters.random_seed = 0
     solver.parameters.max_deterministic_time = work

@@ -588,7 +588,7 @@ class _Record:
 
 def read_table(path: Path, expected: str) -> pd.DataFrame:
     """A CSV (UTF-8, with or without Excel's byte order mark; commas or, as Swedish Excel saves
-    it, semicolons: a header line with ';' and no ',' means semicolons) or Excel file as text
+    it, semicolons: a header line with ';' and no ',' means semicolons, or tabs) or Excel file as text
     cells, blank lines kept so row numbers stay the lines of the file. InputError for an empty
     or unreadable file (``expected``: what it should hold, for the message)."""
     name = path.name
@@ -603,9 +603,11 @@ def read_table(path: Path, expected: str) -> pd.DataFrame:
             if not text.strip():
                 raise empty
             header = text.lstrip("\r\n").splitlines()[0]
+            # (tabs: a table pasted from Excel into a text editor)
+            sep = next((c for c in ";\t" if c in header and "," not in header), ",")
             frame = pd.read_csv(
                 io.StringIO(text),
-                sep=";" if ";" in header and "," not in header else ",",
+                sep=sep,
                 dtype=str,
                 keep_default_na=False,
                 skipinitialspace=True,

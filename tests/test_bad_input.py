@@ -708,3 +708,19 @@ def test_an_out_folder_of_other_files_is_refused_before_the_solver_starts(tmp_pa
     assert len(lines) == 1 and "is not a plan folder" in lines[0], result.stderr
     assert [p.name for p in out.iterdir()] == ["keep.txt"]
     assert (out / "keep.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_tab_separated_files_read_like_comma_files(tmp_path: Path):
+    """A table pasted from Excel into a text editor has tabs between its columns: read the same
+    (it was "missing column 'id'", and would now be an unknown column of the whole header)."""
+    from rotation.read import load_unit
+
+    commas = base_unit(tmp_path / "commas")
+    tabs = base_unit(tmp_path / "tabs")
+    for file in ("staff.csv", "absences.csv"):
+        with (tabs / file).open(encoding="utf-8", newline="") as f:
+            rows = list(csv.reader(f))
+        with (tabs / file).open("w", encoding="utf-8", newline="") as f:
+            csv.writer(f, delimiter="\t", lineterminator="\n").writerows(rows)
+    a, b = load_unit(commas), load_unit(tabs)
+    assert (b.people, b.absences) == (a.people, a.absences)

@@ -127,6 +127,16 @@ LABELS: dict[str, dict[str, str]] = {
     "affected": {"sv": "Berörda", "en": "People affected"},
     "yes": {"sv": "ja", "en": "yes"},
     "no": {"sv": "nej", "en": "no"},
+    "horizon": {"sv": "{weeks} veckor från {start}", "en": "{weeks} weeks from {start}"},
+    "stages_open": {
+        "sv": "Steg som inte bevisats optimala (vart och ett optimerar ett mått, i prioritetsordning):",
+        "en": "Stages not proven optimal (each optimises one term, in priority order):",
+    },
+    "stage": {"sv": "Steg", "en": "Stage"},
+    "stage_status": {"sv": "Status", "en": "Status"},
+    "value": {"sv": "Värde", "en": "Value"},
+    "bound": {"sv": "Gräns", "en": "Bound"},
+    "gap": {"sv": "Gap", "en": "Gap"},
 }
 
 
@@ -139,7 +149,7 @@ SHORT = {
     "fte": {"sv": "Tjg", "en": "FTE"},
     "duty_days": {"sv": "Mott.dagar", "en": "Duty days"},
     "mentor_days": {"sv": "Handl.dagar", "en": "Mentor days"},
-    "new_per_present_fte": {"sv": "Nya/heltid", "en": "New/FTE"},
+    "new_per_present_fte": {"sv": "Nya/närv.heltid", "en": "New/present FTE"},
     "peak_open_per_fte": {"sv": "Topp öppna/heltid", "en": "Peak open/FTE"},
     "holiday_adjacent_days": {"sv": "Före helg", "en": "Pre-holiday"},
 }

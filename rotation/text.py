@@ -31,7 +31,8 @@ def format_report(report: PlanReport) -> str:
     unit = report.planning.unit
     lang = unit.language
     result = report.result
-    lines = [f"{unit.name}: {unit.rules.weeks} weeks from {unit.rules.start}"]
+    horizon = label("horizon", lang).format(weeks=unit.rules.weeks, start=unit.rules.start)
+    lines = [f"{unit.name}: {horizon}"]
     if result.rota is None:
         lines.append(f"Solver status: {result.status} after {result.seconds:.1f} s — no rota.")
         if result.conflicts:
@@ -83,18 +84,15 @@ def format_report(report: PlanReport) -> str:
             # load itself, the bound then an upper one.
             sign = -1 if s.name.split(" ")[0] in MAXIMISED else 1
             return {
-                "stage": s.name + (" (max)" if sign < 0 else ""),
-                "status": s.status,
-                "value": "–" if math.isnan(s.value) else round(sign * s.value, 4),
-                "bound": "–" if math.isnan(s.bound) else round(sign * s.bound, 4),
-                "gap": "–" if math.isnan(s.gap) else f"{s.gap:.1%}",
+                label("stage", lang): s.name + (" (max)" if sign < 0 else ""),
+                label("stage_status", lang): s.status,
+                label("value", lang): "–" if math.isnan(s.value) else round(sign * s.value, 4),
+                label("bound", lang): "–" if math.isnan(s.bound) else round(sign * s.bound, 4),
+                label("gap", lang): "–" if math.isnan(s.gap) else f"{s.gap:.1%}",
             }
 
         stages = pd.DataFrame([shown(s) for s in result.stages if s.status != "OPTIMAL"])
-        lines += [
-            "Stages not proven optimal (each optimises one term, in priority order):",
-            stages.to_string(index=False),
-        ]
+        lines += [label("stages_open", lang), stages.to_string(index=False)]
     if result.clock_cut:
         cut = ", ".join(f"team {t} {share:.0%}" for t, share in result.clock_cut.items())
         lines.append(

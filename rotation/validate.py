@@ -203,7 +203,8 @@ def validate_rows(
                     v.append(
                         Violation(
                             "staffing",
-                            f"{d}: team {t} has {count} social workers present, needs {needed}",
+                            f"{d}: team {t} has {count} social worker{'' if count == 1 else 's'} present, "
+                            f"needs {needed}",
                         )
                     )
                 duty = duty_by_key.get((d.isoformat(), t))

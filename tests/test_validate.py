@@ -195,7 +195,7 @@ def test_understaffed_day(unit):
     violations = validate_rows(unit, rota, duty)
     assert rules_of(violations) == {"staffing"}
     assert len(violations) == 10  # every workday of the period
-    assert "team B has 1 social workers present, needs 2" in violations[0].message
+    assert "team B has 1 social worker present, needs 2" in violations[0].message
 
 
 def test_understaffed_day_from_a_part_timer(make_unit):

@@ -37,6 +37,9 @@ from .unit import (
 STAFF_COLUMNS = ("id", "name", "email", "team", "role", "fte", "start", "end", "weekdays")
 ABSENCE_COLUMNS = ("person", "start", "end", "kind")
 DEMAND_COLUMNS = ("week_start", "referrals")
+# A forecast's 80 % band (`rotation forecast` writes it; the what-if simulation reads it, the
+# planner plans on the mean): known columns of a demand file, not required.
+DEMAND_BAND_COLUMNS = ("referrals_low", "referrals_high", "common_log_sd")
 SEASONAL_PROFILES = ("se-school", "none")
 LANGUAGES = ("sv", "en")
 # Absence kinds as a Swedish team leader writes them (the kind is private and used for nothing,
@@ -401,7 +404,8 @@ def _read_demand(toml: _Toml, folder: Path, rules: RotationRules) -> DemandSpec:
 
 def _read_demand_file(folder: Path, name: str, rules: RotationRules) -> dict[date, float]:
     weekly: dict[date, float] = {}
-    for row, rec in _records(folder, Path(name).stem, DEMAND_COLUMNS, DEMAND_COLUMNS, name):
+    known = (*DEMAND_COLUMNS, *DEMAND_BAND_COLUMNS)
+    for row, rec in _records(folder, Path(name).stem, known, DEMAND_COLUMNS, name):
         week = rec.date("week_start")
         if week.weekday() != 0:
             raise rec.error("week_start", f"{week} is not a Monday")

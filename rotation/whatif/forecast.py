@@ -47,15 +47,15 @@ import pandas as pd
 
 from ..demand import se_school_multiplier
 from ..errors import InputError
-from ..read import read_table
+from ..read import DEMAND_BAND_COLUMNS, read_table
 
 Z80 = 1.2816  # the 80 % band: 10th and 90th percentile
 DATE_COLUMNS = ("date", "week_start", "week")
 COUNT_COLUMNS = ("referrals", "count", "reports", "n")
 #: A forecast's optional column: the log-scale standard deviation of the part of the band that is
 #: common to every week of the horizon (level and trend uncertainty).
-COMMON_COLUMN = "common_log_sd"
-FORECAST_NUMBERS = ("referrals", "referrals_low", "referrals_high", COMMON_COLUMN)
+COMMON_COLUMN = DEMAND_BAND_COLUMNS[2]  # (the band columns: one list, in read.py)
+FORECAST_NUMBERS = ("referrals", *DEMAND_BAND_COLUMNS)
 
 #: How a week's reports spread over its days, as shares of a normal week's: a workday gets
 #: 0.86 / 5, a day off (Saturday, Sunday, or a public holiday on a weekday) 0.14 / 2. The forecast

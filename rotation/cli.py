@@ -34,6 +34,7 @@ def main() -> None:
 @click.version_option(package_name="rotation")
 def cli() -> None:
     """Plan rotating intake teams for a social services unit."""
+    stop_searches_on_ctrl_c()  # (every command: Ctrl-C stops a running search at once)
 
 
 def _fail_input(error: InputError) -> None:
@@ -45,7 +46,6 @@ def _fail_input(error: InputError) -> None:
 def _user_errors() -> Iterator[None]:
     """A mistake in the input: one line and exit 2; a rota the validator rejected: exit 3;
     Ctrl-C: exit 130."""
-    stop_searches_on_ctrl_c()
     try:
         yield
     except InputError as e:

@@ -635,11 +635,8 @@ def _records(
     required: tuple[str, ...],
     shown_name: str | None = None,
 ) -> Iterator[tuple[int, _Record]]:
-    """Rows of ``stem.csv`` or ``stem.xlsx`` (whichever exists), numbered as the user sees them.
-
-    A CSV file may separate its columns with commas or, as Excel does in Swedish, with
-    semicolons: a header line with ';' and no ',' means semicolons.
-    """
+    """Rows of ``stem.csv`` or ``stem.xlsx`` (whichever exists), numbered as the user sees them
+    (the file read as :func:`read_table` reads it). A column not in ``columns`` is an error."""
     csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
     if shown_name and not shown_name.endswith((".csv", ".xlsx")):
         shown_name = None

@@ -624,6 +624,13 @@ def read_table(path: Path, expected: str) -> pd.DataFrame:
     except Exception as e:  # pandas and openpyxl raise many kinds for unreadable files
         raise InputError(name, f"cannot be read as a table: {e}") from None
     if len(frame.columns) == 0:
+        if path.suffix == ".xlsx":  # (the table on another sheet: only the first is read)
+            sheets = pd.read_excel(path, sheet_name=None, dtype=str, engine="openpyxl")
+            filled = [sheet for sheet, table in sheets.items() if len(table.columns)]
+            if filled:
+                raise InputError(
+                    name, f"the first sheet is empty; the table is on sheet {filled[0]!r}: move it first"
+                )
         raise empty
     return frame
 

@@ -42,10 +42,12 @@ def format_report(report: PlanReport) -> str:
         return "\n".join(lines)
 
     names = {t.id: t.name for t in unit.teams}
+    person_names = {p.id: p.name for p in unit.people}  # (as rota.xlsx and changes.md name them)
     acting: dict[tuple[int, str], list[str]] = {}
     for d in result.rota.duty_days:
         if d.acting:
-            acting[d.period, d.team] = [*acting.get((d.period, d.team), []), d.manager or "–"]
+            who = person_names.get(d.manager, d.manager) if d.manager else "–"
+            acting[d.period, d.team] = [*acting.get((d.period, d.team), []), who]
     rows = []
     for period in report.planning.grid.periods:
         teams = result.rota.teams_in(period.index)

@@ -724,3 +724,23 @@ def test_tab_separated_files_read_like_comma_files(tmp_path: Path):
             csv.writer(f, delimiter="\t", lineterminator="\n").writerows(rows)
     a, b = load_unit(commas), load_unit(tabs)
     assert (b.people, b.absences) == (a.people, a.absences)
+
+
+def test_a_table_on_the_second_sheet_is_named(tmp_path: Path):
+    """Only a workbook's first sheet is read: with it empty and the table on another, the
+    message names that sheet (it said only "is empty")."""
+    folder = base_unit(tmp_path / "unit")
+    with (folder / "staff.csv").open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    (folder / "staff.csv").unlink()
+    book = openpyxl.Workbook()
+    book.active.title = "Blad1"
+    sheet = book.create_sheet("Personal")
+    for row in rows:
+        sheet.append(row)
+    book.save(folder / "staff.xlsx")
+    result = run(["check", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        "error: staff.xlsx: the first sheet is empty; the table is on sheet 'Personal': move it first"
+    ), result.stderr

@@ -655,8 +655,9 @@ def _records(
         path = xlsx_path if xlsx_path.exists() else csv_path
     name = path.name
     if not path.exists():
-        near = _closest(stem.lower(), {f.stem.lower(): f for f in folder.iterdir() if f.is_file()})
-        found = next((f.name for f in sorted(folder.iterdir()) if near and f.stem.lower() == near), None)
+        files = {f.stem.lower(): f.name for f in sorted(folder.iterdir()) if f.is_file()}
+        near = _closest(stem.lower(), files)
+        found = files[near] if near else None
         hint = f" (found {found}: rename it to {stem}{Path(found).suffix.lower()}?)" if found else ""
         raise InputError(name, f"missing; expected {stem}.csv or {stem}.xlsx in {folder}{hint}")
     frame = read_table(path, f"the header {','.join(columns)}")

@@ -398,27 +398,36 @@ def test_a_state_from_before_content_was_kept_fills_it_in_and_changes_no_feed(
 
 # --- publishing a superseded version -----------------------------------------------------------
 
+COMMON = ["--today", "2027-04-05", "--time-limit", "8"]  # a re-plan's or swap's options here
+
+
+def cli(*args: str) -> tuple[int, str]:
+    """The real command line: exit code and stderr."""
+    result = CliRunner().invoke(main_cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stderr
+
+
+def _published_then_changed(tmp_path: Path, plan: Path) -> tuple[Path, Path, Path]:
+    """The tiny unit, its plan published to a site, and then a sick day for p01 in April (so
+    re-plans have something to change): the unit folder, the plan and the site."""
+    unit_dir = copy_unit(TINY, tmp_path / "unit")
+    v1 = copy_plan(plan, tmp_path / "plan")
+    site = tmp_path / "site"
+    assert cli("publish", str(unit_dir), "--plan", str(v1), "--site", str(site))[0] == 0
+    with (unit_dir / "absences.csv").open("a", encoding="utf-8") as f:
+        f.write("p01,2027-04-26,2027-04-30,sick\n")
+    return unit_dir, v1, site
+
 
 def test_a_superseded_version_is_refused_and_writes_nothing(tmp_path: Path, tiny_with_duty: Path) -> None:
     """The real commands: a plan published, a re-plan of it, a swap of that published; then the
     first folder or the re-plan by mistake is refused (it would take back the changes in every
     calendar), whether the site published it or only the version made from it."""
-    unit_dir = copy_unit(TINY, tmp_path / "unit")
-    v1 = copy_plan(tiny_with_duty, tmp_path / "plan")
-    site = tmp_path / "site"
-
-    def cli(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(main_cli, list(args), catch_exceptions=False)
-        return result.exit_code, result.stderr
-
-    assert cli("publish", str(unit_dir), "--plan", str(v1), "--site", str(site))[0] == 0
-    with (unit_dir / "absences.csv").open("a", encoding="utf-8") as f:
-        f.write("p01,2027-04-26,2027-04-30,sick\n")
+    unit_dir, v1, site = _published_then_changed(tmp_path, tiny_with_duty)
     v2, v3 = tmp_path / "plan.v2", tmp_path / "plan.v3"
-    common = ["--today", "2027-04-05", "--time-limit", "8"]
-    assert cli("replan", str(unit_dir), "--published", str(v1), "--out", str(v2), *common)[0] == 0
+    assert cli("replan", str(unit_dir), "--published", str(v1), "--out", str(v2), *COMMON)[0] == 0
     # v2 is sent round but never published; the swap made from it is.
-    assert cli("swap", str(unit_dir), "--plan", str(v2), "3", "4", "--out", str(v3), *common)[0] == 0
+    assert cli("swap", str(unit_dir), "--plan", str(v2), "3", "4", "--out", str(v3), *COMMON)[0] == 0
     assert cli("publish", str(unit_dir), "--plan", str(v3), "--site", str(site))[0] == 0
     before = {f: f.read_bytes() for folder in (site, tmp_path / "site.private") for f in folder.rglob("*")
               if f.is_file()}  # fmt: skip
@@ -440,21 +449,10 @@ def test_a_superseded_version_is_refused_and_writes_nothing(tmp_path: Path, tiny
 def test_a_sibling_version_is_refused(tmp_path: Path, tiny_with_duty: Path) -> None:
     """A re-plan and a swap both made from the published plan are both version 2: once the swap
     is published, publishing the re-plan would take the swap back out of every calendar."""
-    unit_dir = copy_unit(TINY, tmp_path / "unit")
-    v1 = copy_plan(tiny_with_duty, tmp_path / "plan")
-    site = tmp_path / "site"
-
-    def cli(*args: str) -> tuple[int, str]:
-        result = CliRunner().invoke(main_cli, list(args), catch_exceptions=False)
-        return result.exit_code, result.stderr
-
-    assert cli("publish", str(unit_dir), "--plan", str(v1), "--site", str(site))[0] == 0
-    with (unit_dir / "absences.csv").open("a", encoding="utf-8") as f:
-        f.write("p01,2027-04-26,2027-04-30,sick\n")
+    unit_dir, v1, site = _published_then_changed(tmp_path, tiny_with_duty)
     replanned, swapped = tmp_path / "plan.v2", tmp_path / "plan.v3"
-    common = ["--today", "2027-04-05", "--time-limit", "8"]
-    assert cli("replan", str(unit_dir), "--published", str(v1), "--out", str(replanned), *common)[0] == 0
-    assert cli("swap", str(unit_dir), "--plan", str(v1), "3", "4", "--out", str(swapped), *common)[0] == 0
+    assert cli("replan", str(unit_dir), "--published", str(v1), "--out", str(replanned), *COMMON)[0] == 0
+    assert cli("swap", str(unit_dir), "--plan", str(v1), "3", "4", "--out", str(swapped), *COMMON)[0] == 0
     assert json.loads((swapped / "version.json").read_text(encoding="utf-8"))["version"] == 2
     assert cli("publish", str(unit_dir), "--plan", str(swapped), "--site", str(site))[0] == 0
     before = {f: f.read_bytes() for f in site.rglob("*") if f.is_file()}
@@ -465,5 +463,5 @@ def test_a_sibling_version_is_refused(tmp_path: Path, tiny_with_duty: Path) -> N
     assert {f: f.read_bytes() for f in site.rglob("*") if f.is_file()} == before, "nothing written"
     # A version made from the one published goes out.
     newest = tmp_path / "plan.v4"
-    assert cli("swap", str(unit_dir), "--plan", str(swapped), "3", "4", "--out", str(newest), *common)[0] == 0
+    assert cli("swap", str(unit_dir), "--plan", str(swapped), "3", "4", "--out", str(newest), *COMMON)[0] == 0
     assert cli("publish", str(unit_dir), "--plan", str(newest), "--site", str(site))[0] == 0
